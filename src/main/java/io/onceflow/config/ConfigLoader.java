@@ -1,0 +1,142 @@
+package io.onceflow.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.apache.flink.util.TimeUtils;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a job's YAML file ({@code jobs/<job>.yaml}) into its typed configuration record, at
+ * submission time on the client.
+ *
+ * <p>Settings are kebab-case; durations are written as {@code 500ms}, {@code 10s}, {@code 5m},
+ * {@code 7d}. Unknown settings are errors, since a misspelt setting silently ignored is how a
+ * production job ends up with a default nobody chose. Overrides ({@code section.key=value}) are
+ * applied to the file's tree before it is bound, so {@code --set kafka.bootstrap-servers=...}
+ * works for any setting. Every problem becomes a {@link ConfigException} with one sentence.
+ */
+public final class ConfigLoader {
+
+    private static final ObjectMapper YAML =
+            new ObjectMapper(new YAMLFactory())
+                    .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+                    .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                    .registerModule(
+                            new SimpleModule("onceflow-durations")
+                                    .addDeserializer(Duration.class, new DurationDeserializer()));
+
+    private ConfigLoader() {}
+
+    /** Reads {@code file} with {@code overrides} applied and binds it to {@code type}. */
+    public static <T> T load(Path file, Map<String, String> overrides, Class<T> type) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("Configuration file " + file + " does not exist.");
+        } catch (IOException e) {
+            throw new ConfigException("Cannot read configuration file " + file + ": " + e.getMessage());
+        }
+        return parse(text, file.toString(), overrides, type);
+    }
+
+    /** Binds YAML {@code text} (named {@code origin} in messages) to {@code type}. */
+    public static <T> T parse(String text, String origin, Map<String, String> overrides, Class<T> type) {
+        JsonNode tree;
+        try {
+            tree = YAML.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(
+                    origin + " is not valid YAML (line " + e.getLocation().getLineNr() + ").");
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new ConfigException(origin + " must be a YAML mapping of settings.");
+        }
+        overrides.forEach((key, value) -> applyOverride((ObjectNode) tree, key, value));
+        try {
+            return YAML.treeToValue(tree, type);
+        } catch (UnrecognizedPropertyException e) {
+            throw new ConfigException(
+                    origin + " has an unknown setting '" + path(e) + "'; known here: "
+                            + e.getKnownPropertyIds().stream().map(Object::toString).sorted()
+                                    .collect(Collectors.joining(", ")) + ".");
+        } catch (ValueInstantiationException e) {
+            Throwable cause = e.getCause();
+            String message = cause != null && cause.getMessage() != null ? cause.getMessage() : e.getOriginalMessage();
+            throw new ConfigException(origin + ": " + message);
+        } catch (InvalidFormatException e) {
+            throw new ConfigException(
+                    origin + ": setting '" + path(e) + "' has the value '" + e.getValue()
+                            + "', which is not a valid " + e.getTargetType().getSimpleName() + ".");
+        } catch (MismatchedInputException e) {
+            throw new ConfigException(
+                    origin + ": setting '" + path(e) + "' is not a valid "
+                            + e.getTargetType().getSimpleName() + ".");
+        } catch (JsonMappingException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ConfigException config) {
+                throw new ConfigException(origin + ": " + config.getMessage());
+            }
+            throw new ConfigException(origin + ": setting '" + path(e) + "': " + e.getOriginalMessage());
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(origin + ": " + e.getOriginalMessage());
+        }
+    }
+
+    private static void applyOverride(ObjectNode root, String dottedKey, String value) {
+        String[] parts = dottedKey.split("\\.");
+        ObjectNode node = root;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode child = node.get(parts[i]);
+            if (child == null || !child.isObject()) {
+                child = node.putObject(parts[i]);
+            }
+            node = (ObjectNode) child;
+        }
+        node.set(parts[parts.length - 1], TextNode.valueOf(value));
+    }
+
+    private static String path(JsonMappingException e) {
+        return e.getPath().stream()
+                .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                .collect(Collectors.joining("."));
+    }
+
+    private static final class DurationDeserializer extends JsonDeserializer<Duration> {
+        @Override
+        public Duration deserialize(JsonParser parser, DeserializationContext context)
+                throws IOException {
+            String text = parser.getValueAsString();
+            try {
+                return TimeUtils.parseDuration(text);
+            } catch (IllegalArgumentException | NullPointerException e) {
+                throw new ConfigException(
+                        "setting '" + parser.getParsingContext().getCurrentName() + "' has the value '"
+                                + text + "', which is not a duration such as 500ms, 10s, 5m or 7d.");
+            }
+        }
+    }
+}

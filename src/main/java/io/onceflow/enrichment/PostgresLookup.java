@@ -1,0 +1,102 @@
+package io.onceflow.enrichment;
+
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.onceflow.postgres.PostgresEndpoint;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowIterator;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * Looks one row up by key in PostgreSQL without blocking, behind a bounded cache: the Vert.x
+ * PostgreSQL client (no thread pool around JDBC) and Caffeine.
+ *
+ * <p>"Not found" is cached like a row; failures are not, so the next call asks again. Concurrent
+ * lookups of one key share one query. Created on the TaskManager in an operator's {@code open()};
+ * the password is read there.
+ *
+ * @param <V> what a row becomes
+ */
+public final class PostgresLookup<V> implements AutoCloseable {
+
+    private final Pool pool;
+    private final String query;
+    private final Function<Row, V> rowMapper;
+    private final AsyncCache<String, Optional<V>> cache;
+
+    /**
+     * @param query SQL with one parameter, {@code $1}, the key; at most the first row counts
+     */
+    public PostgresLookup(
+            PostgresEndpoint endpoint,
+            LookupSettings settings,
+            String query,
+            Function<Row, V> rowMapper) {
+        Vertx vertx = SharedVertx.acquire();
+        this.pool =
+                PgBuilder.pool()
+                        .with(new PoolOptions().setMaxSize(settings.poolSize()))
+                        .connectingTo(
+                                new PgConnectOptions()
+                                        .setHost(endpoint.host())
+                                        .setPort(endpoint.port())
+                                        .setDatabase(endpoint.database())
+                                        .setUser(endpoint.user())
+                                        .setPassword(endpoint.password().resolve())
+                                        .setConnectTimeout(
+                                                (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis()))
+                                        .setCachePreparedStatements(true))
+                        .using(vertx)
+                        .build();
+        this.query = query;
+        this.rowMapper = rowMapper;
+        this.cache =
+                Caffeine.newBuilder()
+                        .maximumSize(settings.cacheSize())
+                        .expireAfterWrite(settings.cacheTtl())
+                        .recordStats()
+                        .buildAsync();
+    }
+
+    /** The row of {@code key}, empty when there is none; fails when the database does not answer. */
+    public CompletableFuture<Optional<V>> get(String key) {
+        return cache.get(key, (k, executor) -> fetch(k));
+    }
+
+    private CompletableFuture<Optional<V>> fetch(String key) {
+        return pool.preparedQuery(query)
+                .execute(Tuple.of(key))
+                .map(
+                        rows -> {
+                            RowIterator<Row> iterator = rows.iterator();
+                            return iterator.hasNext()
+                                    ? Optional.of(rowMapper.apply(iterator.next()))
+                                    : Optional.<V>empty();
+                        })
+                .toCompletionStage()
+                .toCompletableFuture();
+    }
+
+    /** Share of lookups answered from the cache since start. */
+    public double cacheHitRate() {
+        return cache.synchronous().stats().hitRate();
+    }
+
+    @Override
+    public void close() {
+        try {
+            pool.close().toCompletionStage().toCompletableFuture().join();
+        } finally {
+            SharedVertx.release();
+        }
+    }
+}

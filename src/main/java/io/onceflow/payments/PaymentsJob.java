@@ -1,0 +1,257 @@
+package io.onceflow.payments;
+
+import io.onceflow.config.JobSettings;
+import io.onceflow.enrichment.gateway.HttpPaymentGateway;
+import io.onceflow.enrichment.gateway.PaymentGateway;
+import io.onceflow.ingest.DeadLetters;
+import io.onceflow.ingest.SourceRecordDeserializer;
+import io.onceflow.payments.model.AuthorizationRequest;
+import io.onceflow.payments.model.PaymentResult;
+import io.onceflow.payments.model.PaymentStatus;
+import io.onceflow.records.DeadLetter;
+import io.onceflow.records.OutboundRecord;
+import io.onceflow.records.SourceRecord;
+import io.onceflow.sinks.kafka.TransactionalKafkaSinks;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.function.SerializableSupplier;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * The payments job: {@code payments.requests} in; one result per request in {@code
+ * payments.results}, one event per completed payment in {@code payments.completed}, one row per
+ * completed or declined payment in PostgreSQL's {@code payments}, and every undecodable record in
+ * {@code payments.dlq} — each exactly once.
+ *
+ * <pre>
+ * Kafka source ─ decode ─┬─ validate ─┬─ customer lookup (async) ─ keyBy(customer) ─ authorize (gateway, async) ─┐
+ *                        │            └──────────────── REJECTED ─────────────────────────────────────────────────┤
+ *                        └─ dead letters ─────────────────────────────┐                                         results
+ *                                                                   Kafka sink (one transaction per checkpoint) ◄─┤
+ *                                                              PostgreSQL sink (prepared transactions) ◄─ COMPLETED, DECLINED
+ * </pre>
+ *
+ * <p>The job takes its source, sinks and gateway as {@link Connectors}, so tests run the same
+ * graph against bounded sources and fault-injecting sinks. Every stateful operator has a stable
+ * uid: changing one makes savepoints of earlier versions unusable.
+ */
+public final class PaymentsJob {
+
+    public static final String SOURCE_UID = "payments-requests-source";
+    public static final String DECODE_UID = "decode-payment-requests";
+    public static final String VALIDATE_UID = "validate-payment-requests";
+    public static final String CUSTOMER_LOOKUP_UID = "customer-lookup";
+    public static final String AUTHORIZER_UID = "payment-authorizer";
+    public static final String KAFKA_SINK_UID = "kafka-sink";
+    public static final String POSTGRES_SINK_UID = "postgres-payments-sink";
+
+    private final PaymentsConfig config;
+
+    public PaymentsJob(PaymentsConfig config) {
+        this.config = config;
+    }
+
+    /** What the job reads from and writes to; production builds them from the configuration. */
+    public record Connectors(
+            Source<SourceRecord, ?, ?> requests,
+            Sink<OutboundRecord> kafka,
+            Sink<PaymentResult> paymentsTable,
+            SerializableSupplier<PaymentGateway> gateway,
+            UnaryOperator<DataStream<SourceRecord>> afterSource) {
+
+        /** The connectors the configuration names: Kafka, PostgreSQL and the HTTP gateway. */
+        public static Connectors of(PaymentsConfig config, boolean bounded) {
+            var options = config.gateway().options();
+            return new Connectors(
+                    requestsSource(config, bounded),
+                    TransactionalKafkaSinks.exactlyOnce(config.job(), config.kafka(), "kafka"),
+                    PaymentRows.sink(config),
+                    () -> HttpPaymentGateway.builder(options).name("payment-gateway").build(),
+                    stream -> stream);
+        }
+
+        public Connectors withAfterSource(UnaryOperator<DataStream<SourceRecord>> tap) {
+            return new Connectors(requests, kafka, paymentsTable, gateway, tap);
+        }
+
+        public Connectors withPaymentsTable(Sink<PaymentResult> sink) {
+            return new Connectors(requests, kafka, sink, gateway, afterSource);
+        }
+
+        public Connectors withGateway(SerializableSupplier<PaymentGateway> factory) {
+            return new Connectors(requests, kafka, paymentsTable, factory, afterSource);
+        }
+    }
+
+    /**
+     * The requests topic as a source. Bounded stops at the offsets that are latest when the job
+     * starts (tests, replays); unbounded runs forever.
+     */
+    public static KafkaSource<SourceRecord> requestsSource(PaymentsConfig config, boolean bounded) {
+        var kafka = config.kafka();
+        var builder =
+                KafkaSource.<SourceRecord>builder()
+                        .setBootstrapServers(kafka.bootstrapServers())
+                        .setGroupId(kafka.groupId())
+                        .setTopics(config.topics().requests())
+                        .setDeserializer(new SourceRecordDeserializer())
+                        .setStartingOffsets(startingOffsets(kafka.startingOffsets()))
+                        .setProperty("isolation.level", "read_committed")
+                        .setProperty("commit.offsets.on.checkpoint", "true");
+        kafka.properties().forEach(builder::setProperty);
+        if (bounded) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    private static OffsetsInitializer startingOffsets(String mode) {
+        switch (mode) {
+            case "earliest":
+                return OffsetsInitializer.earliest();
+            case "latest":
+                return OffsetsInitializer.latest();
+            default:
+                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        }
+    }
+
+    /** Checkpointing and state backend as the job section says; restart policy is the cluster's. */
+    public static void configure(StreamExecutionEnvironment env, JobSettings job) {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        if (!job.checkpointDirectory().isEmpty()) {
+            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, job.checkpointDirectory());
+        }
+        env.configure(conf);
+        env.setParallelism(job.parallelism());
+        env.enableCheckpointing(job.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        var checkpoints = env.getCheckpointConfig();
+        checkpoints.setCheckpointTimeout(job.checkpointTimeout().toMillis());
+        checkpoints.setMinPauseBetweenCheckpoints(job.minPauseBetweenCheckpoints().toMillis());
+        checkpoints.setMaxConcurrentCheckpoints(1);
+    }
+
+    /** Adds the whole pipeline to {@code env}. */
+    public void build(StreamExecutionEnvironment env, Connectors connectors) {
+        DataStream<SourceRecord> records =
+                connectors.afterSource()
+                        .apply(
+                                env.fromSource(
+                                                connectors.requests(),
+                                                WatermarkStrategy.noWatermarks(),
+                                                "Kafka: " + config.topics().requests())
+                                        .uid(SOURCE_UID));
+
+        SingleOutputStreamOperator<AuthorizationRequest> decoded =
+                records.process(new PaymentRequestDecoder(config.job().name()))
+                        .uid(DECODE_UID)
+                        .name("Decode payment requests");
+        DataStream<DeadLetter> deadLetters = decoded.getSideOutput(DeadLetters.TAG);
+
+        SingleOutputStreamOperator<AuthorizationRequest> valid =
+                decoded.process(new RequestValidation(config.validation()))
+                        .uid(VALIDATE_UID)
+                        .name("Validate payment requests");
+        DataStream<PaymentResult> rejected = valid.getSideOutput(RequestValidation.REJECTED);
+
+        DataStream<AuthorizationRequest> withCustomers =
+                CustomerLookup.apply(valid, config.postgres().endpoint(), config.customerLookup())
+                        .uid(CUSTOMER_LOOKUP_UID)
+                        .name("Look up customers");
+
+        var gateway = config.gateway();
+        DataStream<PaymentResult> authorized =
+                withCustomers
+                        .keyBy(payment -> payment.getRequest().getCustomerId())
+                        .transform(
+                                "Authorize payments per customer",
+                                new AvroTypeInfo<>(PaymentResult.class),
+                                new PaymentAuthorizerFactory(
+                                        new PaymentAuthorizer.Settings(
+                                                config.idempotency().ttl(),
+                                                config.validation().maxRequestAge().plus(Duration.ofDays(2)),
+                                                gateway.retry(),
+                                                gateway.capacity(),
+                                                gateway.maxWaitingPerCustomer()),
+                                        connectors.gateway()))
+                        .uid(AUTHORIZER_UID);
+
+        DataStream<PaymentResult> results = authorized.union(rejected);
+
+        results.flatMap(new PaymentOutputs.ResultRecords(config.topics()))
+                .name("Encode results and completion events")
+                .uid("encode-results")
+                .union(
+                        deadLetters
+                                .map(new PaymentOutputs.DeadLetterRecords(config.topics().deadLetters()))
+                                .name("Encode dead letters")
+                                .uid("encode-dead-letters"))
+                .sinkTo(connectors.kafka())
+                .uid(KAFKA_SINK_UID)
+                .name("Kafka: results, completed, dead letters");
+
+        results.filter(PaymentsJob::isRecordedPayment)
+                .name("Completed and declined payments")
+                .uid("recorded-payments")
+                .sinkTo(connectors.paymentsTable())
+                .uid(POSTGRES_SINK_UID)
+                .name("PostgreSQL: payments");
+    }
+
+    /** Whether a result is a payment the gateway decided, which gets its row in {@code payments}. */
+    static boolean isRecordedPayment(PaymentResult result) {
+        return result.getStatus() == PaymentStatus.COMPLETED
+                || result.getStatus() == PaymentStatus.DECLINED;
+    }
+
+    /**
+     * Submits the job: {@code --config jobs/payments.yaml [--set section.key=value ...]}. The
+     * configuration is read here, on the client; the password it names is read on the TaskManagers.
+     */
+    public static void main(String[] args) throws Exception {
+        Path configFile = null;
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                configFile = Path.of(args[++i]);
+            } else if (args[i].equals("--set") && i + 1 < args.length) {
+                String[] pair = args[++i].split("=", 2);
+                if (pair.length != 2) {
+                    throw new IllegalArgumentException("--set takes section.key=value, not " + args[i]);
+                }
+                overrides.put(pair[0], pair[1]);
+            } else {
+                throw new IllegalArgumentException(
+                        "Usage: PaymentsJob --config <jobs/payments.yaml> [--set section.key=value ...]");
+            }
+        }
+        if (configFile == null) {
+            throw new IllegalArgumentException("PaymentsJob needs --config <jobs/payments.yaml>.");
+        }
+        PaymentsConfig config = PaymentsConfig.load(configFile, overrides);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        configure(env, config.job());
+        new PaymentsJob(config).build(env, Connectors.of(config, false));
+        env.execute(config.job().name());
+    }
+}
