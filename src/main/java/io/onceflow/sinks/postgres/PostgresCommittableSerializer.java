@@ -12,7 +12,8 @@ import java.util.UUID;
  * them (a savepoint restored by a newer version), so every layout keeps its version number and a
  * new layout gets a new one while the old one stays readable.
  */
-final class PostgresCommittableSerializer implements SimpleVersionedSerializer<PostgresCommittable> {
+final class PostgresCommittableSerializer
+        implements SimpleVersionedSerializer<PostgresCommittable> {
 
     /** Version 1: gid (modified UTF-8), token (two longs), prepared-at epoch millis. */
     static final int VERSION_1 = 1;

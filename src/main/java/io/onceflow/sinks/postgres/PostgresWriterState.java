@@ -3,14 +3,13 @@ package io.onceflow.sinks.postgres;
 import java.util.Objects;
 
 /**
- * What a writer remembers across a restore: the namespace and sink name its transactions were
- * named with, so that a restore after either was renamed still rolls back the prepared
- * transactions left under the old names (they would otherwise hold their locks and a
- * max_prepared_transactions slot forever).
+ * What a writer remembers across a restore: the namespace and sink name its transactions were named
+ * with, so that a restore after either was renamed still rolls back the prepared transactions left
+ * under the old names (they would otherwise hold their locks and a max_prepared_transactions slot
+ * forever).
  *
- * <p>The sink does not need the state for anything else; it is a stateful sink because only
- * {@code snapshotState(checkpointId)} tells the writer the checkpoint ids it names transactions
- * after.
+ * <p>The sink does not need the state for anything else; it is a stateful sink because only {@code
+ * snapshotState(checkpointId)} tells the writer the checkpoint ids it names transactions after.
  */
 final class PostgresWriterState {
 

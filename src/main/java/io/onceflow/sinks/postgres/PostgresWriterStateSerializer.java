@@ -7,7 +7,8 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 import java.io.IOException;
 
 /** Writes {@link PostgresWriterState} into checkpoints, versioned like the committables. */
-final class PostgresWriterStateSerializer implements SimpleVersionedSerializer<PostgresWriterState> {
+final class PostgresWriterStateSerializer
+        implements SimpleVersionedSerializer<PostgresWriterState> {
 
     /** Version 1: namespace, sink name (modified UTF-8). */
     static final int VERSION_1 = 1;

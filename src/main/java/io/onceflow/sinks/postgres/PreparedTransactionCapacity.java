@@ -8,8 +8,8 @@ import java.sql.Statement;
 /**
  * Whether the server allows enough prepared transactions for the sink: each subtask holds one
  * prepared transaction waiting for its checkpoint to complete while it prepares the next one.
- * Without this check a too-low setting surfaces only at the first checkpoint, as a failing
- * {@code PREPARE TRANSACTION} (or, at 0, "prepared transactions are disabled").
+ * Without this check a too-low setting surfaces only at the first checkpoint, as a failing {@code
+ * PREPARE TRANSACTION} (or, at 0, "prepared transactions are disabled").
  */
 final class PreparedTransactionCapacity {
 
@@ -27,7 +27,9 @@ final class PreparedTransactionCapacity {
         check(setting, parallelism);
     }
 
-    /** @throws IllegalStateException with the fix when {@code setting} is too low */
+    /**
+     * @throws IllegalStateException with the fix when {@code setting} is too low
+     */
     static void check(int setting, int parallelism) {
         long needed = (long) PREPARED_TRANSACTIONS_PER_SUBTASK * parallelism;
         if (setting < needed) {

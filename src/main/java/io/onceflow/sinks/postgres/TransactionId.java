@@ -97,7 +97,9 @@ final class TransactionId {
         return subtask;
     }
 
-    /** The checkpoint label: the checkpoint after whose snapshot this transaction began, plus one. */
+    /**
+     * The checkpoint label: the checkpoint after whose snapshot this transaction began, plus one.
+     */
     long checkpointId() {
         return checkpointId;
     }

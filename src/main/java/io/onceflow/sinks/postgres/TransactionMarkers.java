@@ -14,10 +14,10 @@ import java.util.regex.Pattern;
  * The sink-owned table of commit markers: one row per prepared transaction, written inside that
  * transaction, so the row becomes visible exactly when the transaction commits.
  *
- * <p>A committer that finds a transaction gone after a restore reads the marker to prove whether
- * it committed, instead of assuming so. The row is keyed by gid and carries a random token; a gid
- * used again after a rewind to an older savepoint overwrites the token, so an old committable
- * never mistakes the new transaction's commit for its own.
+ * <p>A committer that finds a transaction gone after a restore reads the marker to prove whether it
+ * committed, instead of assuming so. The row is keyed by gid and carries a random token; a gid used
+ * again after a rewind to an older savepoint overwrites the token, so an old committable never
+ * mistakes the new transaction's commit for its own.
  */
 final class TransactionMarkers {
 
