@@ -49,10 +49,10 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li><b>Deterministic outcomes.</b> Whether a key is declined (and why), whether attempt
  *       <i>n</i> of a key gets a transient 503, and whether a key gets 503 forever all follow from
  *       a hash of the seed and the key, so tests can predict every answer ({@link
- *       #expectedOutcome}, {@link #servesTransientError}) without calling the simulator. Retries
- *       of a key with transient errors eventually succeed, because each attempt draws anew.
- *   <li><b>Latency</b> fixed plus uniform jitter, waited on a scheduler, never by blocking a
- *       server thread; changeable at run time ({@link #setLatency}).
+ *       #expectedOutcome}, {@link #servesTransientError}) without calling the simulator. Retries of
+ *       a key with transient errors eventually succeed, because each attempt draws anew.
+ *   <li><b>Latency</b> fixed plus uniform jitter, waited on a scheduler, never by blocking a server
+ *       thread; changeable at run time ({@link #setLatency}).
  *   <li><b>Outages.</b> {@link #setDown(boolean)} answers 503 to everything until set back.
  * </ul>
  *
@@ -73,11 +73,11 @@ public final class GatewaySimulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * The JDK server sends an answer's headers and body in separate writes; with Nagle's
-     * algorithm the body then waits for the caller's delayed ACK, about 40 ms per answer on
-     * Linux, which would swamp the latency being simulated. The server reads this property once,
-     * when the JVM's first server starts, so it is set before any simulator exists; it only
-     * affects the JDK's built-in server.
+     * The JDK server sends an answer's headers and body in separate writes; with Nagle's algorithm
+     * the body then waits for the caller's delayed ACK, about 40 ms per answer on Linux, which
+     * would swamp the latency being simulated. The server reads this property once, when the JVM's
+     * first server starts, so it is set before any simulator exists; it only affects the JDK's
+     * built-in server.
      */
     private static final String NO_DELAY_PROPERTY = "sun.net.httpserver.nodelay";
 
@@ -138,7 +138,11 @@ public final class GatewaySimulator implements AutoCloseable {
 
     /** The part of a request the idempotency key is bound to. */
     private record Charge(
-            String paymentId, String customerId, String merchantId, long amountMinor, String currency) {}
+            String paymentId,
+            String customerId,
+            String merchantId,
+            long amountMinor,
+            String currency) {}
 
     private record Reply(int status, byte[] body) {}
 
@@ -190,7 +194,8 @@ public final class GatewaySimulator implements AutoCloseable {
                         new ArrayBlockingQueue<>(MAX_QUEUED_REQUESTS),
                         daemonThreads("gateway-simulator-handler"));
         this.delayedReplies =
-                Executors.newSingleThreadScheduledExecutor(daemonThreads("gateway-simulator-delay"));
+                Executors.newSingleThreadScheduledExecutor(
+                        daemonThreads("gateway-simulator-delay"));
         this.server =
                 HttpServer.create(
                         new InetSocketAddress(InetAddress.getLoopbackAddress(), builder.port), 0);
@@ -224,15 +229,17 @@ public final class GatewaySimulator implements AutoCloseable {
         return down;
     }
 
-    /** Every answer from now on waits {@code fixed} plus a uniformly random part of {@code jitter}. */
+    /**
+     * Every answer from now on waits {@code fixed} plus a uniformly random part of {@code jitter}.
+     */
     public void setLatency(Duration fixed, Duration jitter) {
         checkLatency(fixed, jitter);
         this.latency = new Latency(fixed, jitter);
     }
 
     /**
-     * What the simulator will finally answer for {@code key}, computed without calling it:
-     * the same for every simulator with this seed and these rates.
+     * What the simulator will finally answer for {@code key}, computed without calling it: the same
+     * for every simulator with this seed and these rates.
      */
     public ExpectedOutcome expectedOutcome(String key) {
         String reference = reference(key);
@@ -248,8 +255,8 @@ public final class GatewaySimulator implements AutoCloseable {
 
     /**
      * Whether attempt {@code attempt} (1 for the first) of {@code key} gets 503 instead of its
-     * answer, outages aside; always true for an {@link Outcome#ALWAYS_UNAVAILABLE} key.
-     * Replays of a stored answer are not attempts.
+     * answer, outages aside; always true for an {@link Outcome#ALWAYS_UNAVAILABLE} key. Replays of
+     * a stored answer are not attempts.
      */
     public boolean servesTransientError(String key, int attempt) {
         if (attempt < 1) {
@@ -642,9 +649,12 @@ public final class GatewaySimulator implements AutoCloseable {
                     case "--port" -> builder.port(Integer.parseInt(value));
                     case "--seed" -> builder.seed(Long.parseLong(value));
                     case "--decline-rate" -> builder.declineRate(Double.parseDouble(value));
-                    case "--transient-error-rate" -> builder.transientErrorRate(Double.parseDouble(value));
-                    case "--permanent-failure-rate" -> builder.permanentFailureRate(Double.parseDouble(value));
-                    case "--latency-ms" -> builder.latency(Duration.ofMillis(Long.parseLong(value)));
+                    case "--transient-error-rate" ->
+                            builder.transientErrorRate(Double.parseDouble(value));
+                    case "--permanent-failure-rate" ->
+                            builder.permanentFailureRate(Double.parseDouble(value));
+                    case "--latency-ms" ->
+                            builder.latency(Duration.ofMillis(Long.parseLong(value)));
                     case "--jitter-ms" -> builder.jitter(Duration.ofMillis(Long.parseLong(value)));
                     default -> throw new IllegalArgumentException("Unknown option " + option + ".");
                 }

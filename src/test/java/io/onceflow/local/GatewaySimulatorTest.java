@@ -62,13 +62,20 @@ class GatewaySimulatorTest {
         GatewaySimulator otherSeed = start(rates(43));
 
         List<String> keys = keys(KEYS);
-        assertThat(keys).allSatisfy(key -> {
-            assertThat(second.expectedOutcome(key)).isEqualTo(first.expectedOutcome(key));
-            assertThat(second.servesTransientError(key, 1)).isEqualTo(first.servesTransientError(key, 1));
-        });
+        assertThat(keys)
+                .allSatisfy(
+                        key -> {
+                            assertThat(second.expectedOutcome(key))
+                                    .isEqualTo(first.expectedOutcome(key));
+                            assertThat(second.servesTransientError(key, 1))
+                                    .isEqualTo(first.servesTransientError(key, 1));
+                        });
         long differentOutcomes =
                 keys.stream()
-                        .filter(key -> first.expectedOutcome(key).outcome() != otherSeed.expectedOutcome(key).outcome())
+                        .filter(
+                                key ->
+                                        first.expectedOutcome(key).outcome()
+                                                != otherSeed.expectedOutcome(key).outcome())
                         .count();
         assertThat(differentOutcomes).isGreaterThan(KEYS / 10);
 
@@ -106,10 +113,14 @@ class GatewaySimulatorTest {
                 continue; // Unlucky enough to need more retries; the transient draws were checked.
             }
             assertThat(answer.status()).isEqualTo(200);
-            assertThat(answer.json().get("outcome").textValue()).isEqualTo(expected.outcome().name());
-            assertThat(answer.json().get("reference").textValue()).isEqualTo(expected.reference()).startsWith("gw_");
+            assertThat(answer.json().get("outcome").textValue())
+                    .isEqualTo(expected.outcome().name());
+            assertThat(answer.json().get("reference").textValue())
+                    .isEqualTo(expected.reference())
+                    .startsWith("gw_");
             if (expected.outcome() == Outcome.DECLINED) {
-                assertThat(answer.json().get("declineReason").textValue()).isEqualTo(expected.declineReason());
+                assertThat(answer.json().get("declineReason").textValue())
+                        .isEqualTo(expected.declineReason());
             } else {
                 assertThat(answer.json().has("declineReason")).isFalse();
             }
@@ -123,17 +134,32 @@ class GatewaySimulatorTest {
 
         Map<Outcome, Long> outcomes =
                 keys.stream()
-                        .collect(Collectors.groupingBy(key -> simulator.expectedOutcome(key).outcome(), Collectors.counting()));
+                        .collect(
+                                Collectors.groupingBy(
+                                        key -> simulator.expectedOutcome(key).outcome(),
+                                        Collectors.counting()));
         long answerable = KEYS - outcomes.getOrDefault(Outcome.ALWAYS_UNAVAILABLE, 0L);
         List<String> transientCapable =
-                keys.stream().filter(key -> simulator.expectedOutcome(key).outcome() != Outcome.ALWAYS_UNAVAILABLE).toList();
-        double transientOnFirst = share(transientCapable, key -> simulator.servesTransientError(key, 1));
+                keys.stream()
+                        .filter(
+                                key ->
+                                        simulator.expectedOutcome(key).outcome()
+                                                != Outcome.ALWAYS_UNAVAILABLE)
+                        .toList();
+        double transientOnFirst =
+                share(transientCapable, key -> simulator.servesTransientError(key, 1));
         double transientOnFirstAndSecond =
-                share(transientCapable, key -> simulator.servesTransientError(key, 1) && simulator.servesTransientError(key, 2));
+                share(
+                        transientCapable,
+                        key ->
+                                simulator.servesTransientError(key, 1)
+                                        && simulator.servesTransientError(key, 2));
 
         // Tolerances are about five standard deviations of a fair draw over these counts.
-        assertThat(outcomes.get(Outcome.ALWAYS_UNAVAILABLE) / (double) KEYS).isCloseTo(0.05, within(0.012));
-        assertThat(outcomes.get(Outcome.DECLINED) / (double) answerable).isCloseTo(0.2, within(0.02));
+        assertThat(outcomes.get(Outcome.ALWAYS_UNAVAILABLE) / (double) KEYS)
+                .isCloseTo(0.05, within(0.012));
+        assertThat(outcomes.get(Outcome.DECLINED) / (double) answerable)
+                .isCloseTo(0.2, within(0.02));
         assertThat(transientOnFirst).isCloseTo(0.3, within(0.025));
         // Attempts draw independently, so retries get through.
         assertThat(transientOnFirstAndSecond).isCloseTo(0.09, within(0.015));
@@ -142,27 +168,44 @@ class GatewaySimulatorTest {
                 keys.stream()
                         .map(simulator::expectedOutcome)
                         .filter(expected -> expected.outcome() == Outcome.DECLINED)
-                        .collect(Collectors.groupingBy(ExpectedOutcome::declineReason, Collectors.counting()));
-        assertThat(reasons.keySet()).containsExactlyInAnyOrderElementsOf(GatewaySimulator.DECLINE_REASONS);
+                        .collect(
+                                Collectors.groupingBy(
+                                        ExpectedOutcome::declineReason, Collectors.counting()));
+        assertThat(reasons.keySet())
+                .containsExactlyInAnyOrderElementsOf(GatewaySimulator.DECLINE_REASONS);
         long declines = outcomes.get(Outcome.DECLINED);
-        assertThat(reasons.values()).allSatisfy(count -> assertThat(count / (double) declines).isCloseTo(0.25, within(0.06)));
+        assertThat(reasons.values())
+                .allSatisfy(
+                        count ->
+                                assertThat(count / (double) declines)
+                                        .isCloseTo(0.25, within(0.06)));
 
-        long distinctReferences = keys.stream().map(key -> simulator.expectedOutcome(key).reference()).distinct().count();
+        long distinctReferences =
+                keys.stream()
+                        .map(key -> simulator.expectedOutcome(key).reference())
+                        .distinct()
+                        .count();
         assertThat(distinctReferences).isEqualTo(KEYS);
     }
 
     @Test
     void extremeRatesAreExact() throws Exception {
         GatewaySimulator everyoneApproved = start(GatewaySimulator.builder().seed(3));
-        GatewaySimulator everyoneDeclined = start(GatewaySimulator.builder().seed(3).declineRate(1));
-        GatewaySimulator neverAnswers = start(GatewaySimulator.builder().seed(3).permanentFailureRate(1));
+        GatewaySimulator everyoneDeclined =
+                start(GatewaySimulator.builder().seed(3).declineRate(1));
+        GatewaySimulator neverAnswers =
+                start(GatewaySimulator.builder().seed(3).permanentFailureRate(1));
 
-        assertThat(keys(1000)).allSatisfy(key -> {
-            assertThat(everyoneApproved.expectedOutcome(key).outcome()).isEqualTo(Outcome.APPROVED);
-            assertThat(everyoneApproved.servesTransientError(key, 1)).isFalse();
-            assertThat(everyoneDeclined.expectedOutcome(key).outcome()).isEqualTo(Outcome.DECLINED);
-            assertThat(neverAnswers.servesTransientError(key, 50)).isTrue();
-        });
+        assertThat(keys(1000))
+                .allSatisfy(
+                        key -> {
+                            assertThat(everyoneApproved.expectedOutcome(key).outcome())
+                                    .isEqualTo(Outcome.APPROVED);
+                            assertThat(everyoneApproved.servesTransientError(key, 1)).isFalse();
+                            assertThat(everyoneDeclined.expectedOutcome(key).outcome())
+                                    .isEqualTo(Outcome.DECLINED);
+                            assertThat(neverAnswers.servesTransientError(key, 50)).isTrue();
+                        });
     }
 
     @Test
@@ -200,13 +243,21 @@ class GatewaySimulatorTest {
     void invalidRequestsAreRefusedWith4xx() throws Exception {
         GatewaySimulator simulator = start(GatewaySimulator.builder().seed(9));
 
-        assertThat(send(simulator, request(simulator).POST(body(charge("k", 1)))).status()).isEqualTo(400);
+        assertThat(send(simulator, request(simulator).POST(body(charge("k", 1)))).status())
+                .isEqualTo(400);
         assertThat(post(simulator, "k1", "{not json").status()).isEqualTo(400);
         assertThat(post(simulator, "k2", charge("k2", 0)).json().get("error").textValue())
                 .isEqualTo("invalid_amountMinor");
-        assertThat(post(simulator, "k3", charge("k3", 1).replace("EUR", "XYZ")).json().get("error").textValue())
+        assertThat(
+                        post(simulator, "k3", charge("k3", 1).replace("EUR", "XYZ"))
+                                .json()
+                                .get("error")
+                                .textValue())
                 .isEqualTo("invalid_currency");
-        assertThat(send(simulator, request(simulator).header("Idempotency-Key", "k4").GET()).status()).isEqualTo(405);
+        assertThat(
+                        send(simulator, request(simulator).header("Idempotency-Key", "k4").GET())
+                                .status())
+                .isEqualTo(405);
 
         assertThat(simulator.stats().rejected()).isEqualTo(5);
         assertThat(simulator.stats().approvedKeys()).isZero();
@@ -214,9 +265,13 @@ class GatewaySimulatorTest {
 
     @Test
     void outageAnswers503ToEverythingWithoutUsingUpAttempts() throws Exception {
-        GatewaySimulator simulator = start(GatewaySimulator.builder().seed(9).transientErrorRate(0.5));
+        GatewaySimulator simulator =
+                start(GatewaySimulator.builder().seed(9).transientErrorRate(0.5));
         String answered = firstKey(simulator, key -> !simulator.servesTransientError(key, 1));
-        String fresh = firstKey(simulator, key -> !key.equals(answered) && !simulator.servesTransientError(key, 1));
+        String fresh =
+                firstKey(
+                        simulator,
+                        key -> !key.equals(answered) && !simulator.servesTransientError(key, 1));
         Answer before = post(simulator, answered, charge(answered, 100));
         assertThat(before.status()).isEqualTo(200);
 
@@ -228,7 +283,8 @@ class GatewaySimulatorTest {
         assertThat(simulator.stats().transientErrors()).isEqualTo(4);
 
         simulator.setDown(false);
-        assertThat(post(simulator, answered, charge(answered, 100)).text()).isEqualTo(before.text());
+        assertThat(post(simulator, answered, charge(answered, 100)).text())
+                .isEqualTo(before.text());
         // Attempt 1 of the fresh key: the outage did not count as its attempts.
         assertThat(post(simulator, fresh, charge(fresh, 100)).status()).isEqualTo(200);
         assertThat(simulator.stats().approvedKeys()).isEqualTo(2);
@@ -236,11 +292,14 @@ class GatewaySimulatorTest {
 
     @Test
     void keyStillBeingAnsweredGets409() throws Exception {
-        GatewaySimulator simulator = start(GatewaySimulator.builder().seed(9).latency(Duration.ofMillis(400)));
+        GatewaySimulator simulator =
+                start(GatewaySimulator.builder().seed(9).latency(Duration.ofMillis(400)));
 
         // Whichever arrives first is answered after the latency; the other finds it in progress.
         List<CompletableFuture<HttpResponse<String>>> sameKeyTwice =
-                IntStream.range(0, 2).mapToObj(i -> postAsync(simulator, "busy", charge("busy", 100))).toList();
+                IntStream.range(0, 2)
+                        .mapToObj(i -> postAsync(simulator, "busy", charge("busy", 100)))
+                        .toList();
         List<Integer> statuses = new ArrayList<>();
         for (CompletableFuture<HttpResponse<String>> response : sameKeyTwice) {
             statuses.add(response.get(5, TimeUnit.SECONDS).statusCode());
@@ -265,10 +324,12 @@ class GatewaySimulatorTest {
                 IntStream.range(0, concurrent)
                         .mapToObj(i -> postAsync(simulator, "slow-" + i, charge("slow-" + i, 100)))
                         .toList();
-        CompletableFuture.allOf(responses.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        CompletableFuture.allOf(responses.toArray(CompletableFuture[]::new))
+                .get(10, TimeUnit.SECONDS);
         long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-        assertThat(responses).allSatisfy(response -> assertThat(response.join().statusCode()).isEqualTo(200));
+        assertThat(responses)
+                .allSatisfy(response -> assertThat(response.join().statusCode()).isEqualTo(200));
         assertThat(elapsedMillis).isGreaterThanOrEqualTo(latency.toMillis());
         // Two server threads sleeping through 16 answers would need 8 x 400 ms.
         assertThat(elapsedMillis).isLessThan(4 * latency.toMillis());
@@ -281,7 +342,8 @@ class GatewaySimulatorTest {
 
         long start = System.nanoTime();
         for (int i = 0; i < requests; i++) {
-            assertThat(post(simulator, "quick-" + i, charge("quick-" + i, 100)).status()).isEqualTo(200);
+            assertThat(post(simulator, "quick-" + i, charge("quick-" + i, 100)).status())
+                    .isEqualTo(200);
         }
         long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
@@ -291,10 +353,17 @@ class GatewaySimulatorTest {
 
     @Test
     void badOptionsAreNamedInSentences() {
-        assertThatThrownBy(() -> GatewaySimulator.builder().declineRate(1.5).latency(Duration.ofMillis(-1)).port(70000).start())
+        assertThatThrownBy(
+                        () ->
+                                GatewaySimulator.builder()
+                                        .declineRate(1.5)
+                                        .latency(Duration.ofMillis(-1))
+                                        .port(70000)
+                                        .start())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("The decline rate must be from 0 to 1 but is 1.5.")
-                .hasMessageContaining("The simulated latency must not be negative but is PT-0.001S.")
+                .hasMessageContaining(
+                        "The simulated latency must not be negative but is PT-0.001S.")
                 .hasMessageContaining("The port must be from 0 to 65535 but is 70000.");
     }
 
@@ -310,7 +379,8 @@ class GatewaySimulatorTest {
         return IntStream.range(0, count).mapToObj(i -> "key-" + i).toList();
     }
 
-    private static String firstKey(GatewaySimulator simulator, java.util.function.Predicate<String> wanted) {
+    private static String firstKey(
+            GatewaySimulator simulator, java.util.function.Predicate<String> wanted) {
         return keys(KEYS).stream().filter(wanted).findFirst().orElseThrow();
     }
 
@@ -319,8 +389,12 @@ class GatewaySimulatorTest {
     }
 
     private static String charge(String key, long amountMinor) {
-        return "{\"paymentId\":\"pay-" + key + "\",\"customerId\":\"cust-1\",\"merchantId\":\"m-1\","
-                + "\"amountMinor\":" + amountMinor + ",\"currency\":\"EUR\"}";
+        return "{\"paymentId\":\"pay-"
+                + key
+                + "\",\"customerId\":\"cust-1\",\"merchantId\":\"m-1\","
+                + "\"amountMinor\":"
+                + amountMinor
+                + ",\"currency\":\"EUR\"}";
     }
 
     private static HttpRequest.Builder request(GatewaySimulator simulator) {
@@ -333,16 +407,20 @@ class GatewaySimulatorTest {
         return HttpRequest.BodyPublishers.ofString(json);
     }
 
-    private static Answer post(GatewaySimulator simulator, String key, String json) throws Exception {
+    private static Answer post(GatewaySimulator simulator, String key, String json)
+            throws Exception {
         return send(simulator, request(simulator).header("Idempotency-Key", key).POST(body(json)));
     }
 
-    private static Answer send(GatewaySimulator simulator, HttpRequest.Builder request) throws Exception {
-        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    private static Answer send(GatewaySimulator simulator, HttpRequest.Builder request)
+            throws Exception {
+        HttpResponse<String> response =
+                HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         return new Answer(response.statusCode(), response.body());
     }
 
-    private static CompletableFuture<HttpResponse<String>> postAsync(GatewaySimulator simulator, String key, String json) {
+    private static CompletableFuture<HttpResponse<String>> postAsync(
+            GatewaySimulator simulator, String key, String json) {
         return HTTP.sendAsync(
                 request(simulator).header("Idempotency-Key", key).POST(body(json)).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -1,8 +1,6 @@
 package io.onceflow.enrichment.gateway;
 
-/**
- * State of a gateway client's circuit breaker, with a stable number for a metrics gauge.
- */
+/** State of a gateway client's circuit breaker, with a stable number for a metrics gauge. */
 public enum CircuitState {
     /** Calls go through; failures are counted. */
     CLOSED(0),

@@ -5,8 +5,8 @@ import java.util.Objects;
 /**
  * The gateway's answer to an authorization: approved or declined, with the gateway's reference.
  *
- * <p>A decline is an answer, not a failure: the gateway worked and said no. Retrying it would
- * only get the same answer back (the idempotency key replays it).
+ * <p>A decline is an answer, not a failure: the gateway worked and said no. Retrying it would only
+ * get the same answer back (the idempotency key replays it).
  *
  * @param outcome approved or declined
  * @param reference the gateway's reference for this authorization, never blank

@@ -58,17 +58,25 @@ public final class GatewayOptions implements Serializable {
                 .permittedCallsInHalfOpenState(permittedCallsInHalfOpenState);
     }
 
-    /** The gateway's base URL without trailing slash; authorizations go to {@code /v1/authorizations} under it. */
+    /**
+     * The gateway's base URL without trailing slash; authorizations go to {@code
+     * /v1/authorizations} under it.
+     */
     public String baseUrl() {
         return baseUrl;
     }
 
-    /** How long one attempt may take in all, connecting included, before it fails with {@code gateway_timeout}. */
+    /**
+     * How long one attempt may take in all, connecting included, before it fails with {@code
+     * gateway_timeout}.
+     */
     public Duration requestTimeout() {
         return requestTimeout;
     }
 
-    /** How long connecting may take before the attempt fails with {@code gateway_connect_failed}. */
+    /**
+     * How long connecting may take before the attempt fails with {@code gateway_connect_failed}.
+     */
     public Duration connectTimeout() {
         return connectTimeout;
     }
@@ -104,7 +112,8 @@ public final class GatewayOptions implements Serializable {
                 && baseUrl.equals(other.baseUrl)
                 && requestTimeout.equals(other.requestTimeout)
                 && connectTimeout.equals(other.connectTimeout)
-                && Float.compare(failureRateThresholdPercent, other.failureRateThresholdPercent) == 0
+                && Float.compare(failureRateThresholdPercent, other.failureRateThresholdPercent)
+                        == 0
                 && slidingWindowSize == other.slidingWindowSize
                 && minimumNumberOfCalls == other.minimumNumberOfCalls
                 && waitDurationInOpenState.equals(other.waitDurationInOpenState)
@@ -155,9 +164,9 @@ public final class GatewayOptions implements Serializable {
 
     /**
      * Options with defaults for everything but the base URL. The defaults suit a gateway that
-     * answers in tens of milliseconds: a 2 s attempt, a 1 s connect, and a circuit that opens
-     * when half of the last 20 calls (at least 10) failed, stays open 10 s, then lets 3 trial
-     * calls through.
+     * answers in tens of milliseconds: a 2 s attempt, a 1 s connect, and a circuit that opens when
+     * half of the last 20 calls (at least 10) failed, stays open 10 s, then lets 3 trial calls
+     * through.
      */
     public static final class Builder {
 
@@ -209,16 +218,17 @@ public final class GatewayOptions implements Serializable {
             return this;
         }
 
-        /** How many of the latest calls the failure rate is computed over, at least 1. Default 20. */
+        /**
+         * How many of the latest calls the failure rate is computed over, at least 1. Default 20.
+         */
         public Builder slidingWindowSize(int slidingWindowSize) {
             this.slidingWindowSize = slidingWindowSize;
             return this;
         }
 
         /**
-         * How many calls must have been made before the failure rate can open the circuit, from
-         * 1 to the sliding window size; keeps a couple of early failures from opening it.
-         * Default 10.
+         * How many calls must have been made before the failure rate can open the circuit, from 1
+         * to the sliding window size; keeps a couple of early failures from opening it. Default 10.
          */
         public Builder minimumNumberOfCalls(int minimumNumberOfCalls) {
             this.minimumNumberOfCalls = minimumNumberOfCalls;
@@ -226,8 +236,8 @@ public final class GatewayOptions implements Serializable {
         }
 
         /**
-         * How long the circuit stays open, failing calls at once with {@code
-         * gateway_circuit_open}, before letting trial calls through; at least 1 ms. Default 10 s.
+         * How long the circuit stays open, failing calls at once with {@code gateway_circuit_open},
+         * before letting trial calls through; at least 1 ms. Default 10 s.
          */
         public Builder waitDurationInOpenState(Duration waitDurationInOpenState) {
             this.waitDurationInOpenState = waitDurationInOpenState;
@@ -313,7 +323,9 @@ public final class GatewayOptions implements Serializable {
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https")) {
                 problems.add(
-                        "The gateway base URL " + baseUrl + " must start with http:// or https://.");
+                        "The gateway base URL "
+                                + baseUrl
+                                + " must start with http:// or https://.");
             } else if (uri.getHost() == null) {
                 problems.add("The gateway base URL " + baseUrl + " names no host.");
             } else if (uri.getRawQuery() != null || uri.getRawFragment() != null) {

@@ -6,8 +6,8 @@ import java.util.regex.Pattern;
  * One authorization to ask the payment gateway for.
  *
  * <p>The {@code idempotencyKey} travels as the {@code Idempotency-Key} header, never in the body:
- * every attempt of the same payment must carry the same key, so that a retry after a timeout
- * (when the first attempt may have charged) returns the first answer instead of charging again.
+ * every attempt of the same payment must carry the same key, so that a retry after a timeout (when
+ * the first attempt may have charged) returns the first answer instead of charging again.
  *
  * @param idempotencyKey same for every attempt of one payment; 1 to 255 visible ASCII characters
  * @param paymentId the payment this authorization is for

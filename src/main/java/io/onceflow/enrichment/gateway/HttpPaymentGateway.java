@@ -42,11 +42,11 @@ import java.util.function.LongConsumer;
  *
  * <p>Non-blocking: {@link HttpClient#sendAsync} on two small client threads, so thousands of
  * attempts can be in flight without a thread each. One attempt per {@link #authorize} call (see
- * {@link PaymentGateway}), bounded by {@link GatewayOptions#requestTimeout()} at the future, so
- * the future completes even if the connection hangs in a way the HTTP client does not notice.
- * The JDK client never re-sends a POST on its own (unless {@code jdk.httpclient.enableAllMethodRetry}
- * is set, which this client must not run with); it only retries opening a connection, when
- * nothing has reached the gateway yet.
+ * {@link PaymentGateway}), bounded by {@link GatewayOptions#requestTimeout()} at the future, so the
+ * future completes even if the connection hangs in a way the HTTP client does not notice. The JDK
+ * client never re-sends a POST on its own (unless {@code jdk.httpclient.enableAllMethodRetry} is
+ * set, which this client must not run with); it only retries opening a connection, when nothing has
+ * reached the gateway yet.
  *
  * <p>A circuit breaker counts transient failures only (5xx, 429, 408, timeouts, connection
  * failures). A decline, a 4xx, a 409 (this key's earlier attempt is still being answered) or an
@@ -103,7 +103,11 @@ public final class HttpPaymentGateway implements PaymentGateway {
                         30,
                         TimeUnit.SECONDS,
                         new LinkedBlockingQueue<>(),
-                        daemonThreads("onceflow-gateway-" + name + "-" + CLIENT_NUMBERS.incrementAndGet()));
+                        daemonThreads(
+                                "onceflow-gateway-"
+                                        + name
+                                        + "-"
+                                        + CLIENT_NUMBERS.incrementAndGet()));
         clientThreads.allowCoreThreadTimeOut(true);
         this.httpClient =
                 HttpClient.newBuilder()
@@ -116,7 +120,8 @@ public final class HttpPaymentGateway implements PaymentGateway {
                 CircuitBreaker.of(
                         name,
                         CircuitBreakerConfig.custom()
-                                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                                .slidingWindowType(
+                                        CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                                 .slidingWindowSize(options.slidingWindowSize())
                                 .minimumNumberOfCalls(options.minimumNumberOfCalls())
                                 .failureRateThreshold(options.failureRateThresholdPercent())
@@ -149,7 +154,8 @@ public final class HttpPaymentGateway implements PaymentGateway {
         } catch (RuntimeException unexpected) {
             guarded = CompletableFuture.failedFuture(unexpected);
         }
-        guarded.whenComplete((decision, failure) -> completeOnClientThread(result, decision, failure));
+        guarded.whenComplete(
+                (decision, failure) -> completeOnClientThread(result, decision, failure));
         return result;
     }
 
@@ -181,7 +187,8 @@ public final class HttpPaymentGateway implements PaymentGateway {
             attempt.completeExceptionally(
                     new GatewayUnavailableException(
                             "gateway_client_closed",
-                            "The payment gateway client was closed while the attempt was in flight."));
+                            "The payment gateway client was closed while the attempt was in"
+                                + " flight."));
         }
         clientThreads.shutdownNow();
     }
@@ -256,14 +263,18 @@ public final class HttpPaymentGateway implements PaymentGateway {
                 || !outcome.isTextual()
                 || reference == null
                 || !reference.isTextual()
-                || (declineReason != null && !declineReason.isNull() && !declineReason.isTextual())) {
+                || (declineReason != null
+                        && !declineReason.isNull()
+                        && !declineReason.isTextual())) {
             throw malformed(body, null);
         }
         try {
             return new GatewayDecision(
                     GatewayDecision.Outcome.valueOf(outcome.textValue()),
                     reference.textValue(),
-                    declineReason == null || declineReason.isNull() ? null : declineReason.textValue());
+                    declineReason == null || declineReason.isNull()
+                            ? null
+                            : declineReason.textValue());
         } catch (IllegalArgumentException unknownOrContradictory) {
             throw malformed(body, unknownOrContradictory);
         }
@@ -275,7 +286,9 @@ public final class HttpPaymentGateway implements PaymentGateway {
      */
     private static boolean isGatewayFailure(Throwable failure) {
         return PaymentGateway.isTransient(failure)
-                && !((GatewayException) PaymentGateway.unwrap(failure)).reason().equals(CONFLICT_REASON);
+                && !((GatewayException) PaymentGateway.unwrap(failure))
+                        .reason()
+                        .equals(CONFLICT_REASON);
     }
 
     private static GatewayRejectedException malformed(byte[] body, Throwable cause) {
@@ -289,7 +302,8 @@ public final class HttpPaymentGateway implements PaymentGateway {
         if (failure instanceof GatewayException gatewayFailure) {
             return gatewayFailure;
         }
-        if (failure instanceof HttpConnectTimeoutException || hasCause(failure, ConnectException.class)) {
+        if (failure instanceof HttpConnectTimeoutException
+                || hasCause(failure, ConnectException.class)) {
             return new GatewayUnavailableException(
                     "gateway_connect_failed",
                     "Could not connect to the payment gateway: " + failure,
@@ -310,7 +324,9 @@ public final class HttpPaymentGateway implements PaymentGateway {
     }
 
     private void completeOnClientThread(
-            CompletableFuture<GatewayDecision> result, GatewayDecision decision, Throwable failure) {
+            CompletableFuture<GatewayDecision> result,
+            GatewayDecision decision,
+            Throwable failure) {
         Runnable completion =
                 () -> {
                     if (failure == null) {
@@ -398,10 +414,10 @@ public final class HttpPaymentGateway implements PaymentGateway {
         }
 
         /**
-         * Receives the duration in milliseconds of every attempt sent to the gateway, whatever
-         * its outcome (timeouts included); calls the open circuit refused are not attempts and
-         * are not reported. Called on the client's threads, so it must be thread-safe and quick,
-         * e.g. a Flink {@code Histogram::update}.
+         * Receives the duration in milliseconds of every attempt sent to the gateway, whatever its
+         * outcome (timeouts included); calls the open circuit refused are not attempts and are not
+         * reported. Called on the client's threads, so it must be thread-safe and quick, e.g. a
+         * Flink {@code Histogram::update}.
          */
         public Builder latencyListener(LongConsumer latencyListener) {
             this.latencyListener = Objects.requireNonNull(latencyListener, "latencyListener");

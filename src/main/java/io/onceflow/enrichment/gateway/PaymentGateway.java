@@ -8,16 +8,15 @@ import java.util.concurrent.ExecutionException;
  * A payment gateway that authorizes payments, one attempt per call.
  *
  * <p>{@link #authorize} makes exactly one attempt and never retries: the caller owns the retry
- * policy (backoff, attempt limit, when to give up), so that retries stay visible to it and are
- * not multiplied by a second, hidden policy. To retry, call {@link #authorize} again with the same
+ * policy (backoff, attempt limit, when to give up), so that retries stay visible to it and are not
+ * multiplied by a second, hidden policy. To retry, call {@link #authorize} again with the same
  * request; its idempotency key makes the gateway answer a repeated payment with the first answer.
  *
  * <p>The returned future completes on one of the client's own threads, never the caller's, and
  * always completes: with a {@link GatewayDecision}, or exceptionally with a {@link
- * GatewayUnavailableException} (transient: retry) or a {@link GatewayRejectedException}
- * (permanent: do not retry), never wrapped. Use {@link #isTransient(Throwable)} as the retry
- * predicate; it also looks inside the {@link CompletionException} that dependent stages wrap
- * exceptions in.
+ * GatewayUnavailableException} (transient: retry) or a {@link GatewayRejectedException} (permanent:
+ * do not retry), never wrapped. Use {@link #isTransient(Throwable)} as the retry predicate; it also
+ * looks inside the {@link CompletionException} that dependent stages wrap exceptions in.
  */
 public interface PaymentGateway extends AutoCloseable {
 

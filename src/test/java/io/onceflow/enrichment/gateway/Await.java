@@ -16,7 +16,8 @@ final class Await {
     }
 
     /** {@code poll} spaces out conditions that cost something to check, like a gateway call. */
-    static void until(Duration deadline, Duration poll, String condition, BooleanSupplier satisfied) {
+    static void until(
+            Duration deadline, Duration poll, String condition, BooleanSupplier satisfied) {
         long end = System.nanoTime() + deadline.toNanos();
         while (!satisfied.getAsBoolean()) {
             if (System.nanoTime() - end > 0) {

@@ -38,7 +38,8 @@ class GatewayOptionsTest {
             out.writeObject(options);
         }
         Object copy;
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+        try (ObjectInputStream in =
+                new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
             copy = in.readObject();
         }
 
@@ -48,7 +49,8 @@ class GatewayOptionsTest {
 
     @Test
     void defaultsNeedOnlyABaseUrlAndTrailingSlashesAreDropped() {
-        GatewayOptions options = GatewayOptions.builder().baseUrl("http://127.0.0.1:8089/psp//").build();
+        GatewayOptions options =
+                GatewayOptions.builder().baseUrl("http://127.0.0.1:8089/psp//").build();
 
         assertThat(options.baseUrl()).isEqualTo("http://127.0.0.1:8089/psp");
         assertThat(options.requestTimeout()).isEqualTo(Duration.ofSeconds(2));
@@ -59,26 +61,46 @@ class GatewayOptionsTest {
     static Stream<Arguments> badValues() {
         return Stream.of(
                 bad(b -> b.baseUrl(null), "The gateway base URL is missing."),
-                bad(b -> b.baseUrl("ftp://gateway.example.com"), "must start with http:// or https://."),
+                bad(
+                        b -> b.baseUrl("ftp://gateway.example.com"),
+                        "must start with http:// or https://."),
                 bad(b -> b.baseUrl("http://exa mple.com"), "is not a valid URL."),
                 bad(b -> b.baseUrl("http:///v1"), "names no host."),
-                bad(b -> b.baseUrl("https://gw.example.com/?a=b"), "must not have a query or fragment."),
-                bad(b -> b.requestTimeout(Duration.ZERO), "The request timeout must be at least 1 ms but is PT0S."),
-                bad(b -> b.requestTimeout(null), "The request timeout must be at least 1 ms but is missing."),
-                bad(b -> b.connectTimeout(Duration.ofMillis(-1)), "The connect timeout must be at least 1 ms"),
                 bad(
-                        b -> b.requestTimeout(Duration.ofSeconds(1)).connectTimeout(Duration.ofSeconds(2)),
+                        b -> b.baseUrl("https://gw.example.com/?a=b"),
+                        "must not have a query or fragment."),
+                bad(
+                        b -> b.requestTimeout(Duration.ZERO),
+                        "The request timeout must be at least 1 ms but is PT0S."),
+                bad(
+                        b -> b.requestTimeout(null),
+                        "The request timeout must be at least 1 ms but is missing."),
+                bad(
+                        b -> b.connectTimeout(Duration.ofMillis(-1)),
+                        "The connect timeout must be at least 1 ms"),
+                bad(
+                        b ->
+                                b.requestTimeout(Duration.ofSeconds(1))
+                                        .connectTimeout(Duration.ofSeconds(2)),
                         "The connect timeout (PT2S) must not exceed the request timeout (PT1S)"),
-                bad(b -> b.failureRateThresholdPercent(0), "failure rate threshold must be above 0 and at most 100"),
+                bad(
+                        b -> b.failureRateThresholdPercent(0),
+                        "failure rate threshold must be above 0 and at most 100"),
                 bad(b -> b.failureRateThresholdPercent(101), "at most 100 percent but is 101.0."),
                 bad(b -> b.failureRateThresholdPercent(Float.NaN), "but is NaN."),
-                bad(b -> b.slidingWindowSize(0), "The sliding window size must be at least 1 call but is 0."),
+                bad(
+                        b -> b.slidingWindowSize(0),
+                        "The sliding window size must be at least 1 call but is 0."),
                 bad(b -> b.minimumNumberOfCalls(0), "The minimum number of calls must be from 1"),
                 bad(
                         b -> b.slidingWindowSize(5).minimumNumberOfCalls(6),
                         "from 1 to the sliding window size (5) but is 6."),
-                bad(b -> b.waitDurationInOpenState(Duration.ZERO), "The wait duration in open state must be at least 1 ms"),
-                bad(b -> b.permittedCallsInHalfOpenState(0), "The permitted calls in half-open state must be at least 1"));
+                bad(
+                        b -> b.waitDurationInOpenState(Duration.ZERO),
+                        "The wait duration in open state must be at least 1 ms"),
+                bad(
+                        b -> b.permittedCallsInHalfOpenState(0),
+                        "The permitted calls in half-open state must be at least 1"));
     }
 
     private static Arguments bad(UnaryOperator<GatewayOptions.Builder> change, String sentence) {
@@ -87,7 +109,8 @@ class GatewayOptionsTest {
 
     @ParameterizedTest
     @MethodSource("badValues")
-    void eachBadValueIsNamedInASentence(UnaryOperator<GatewayOptions.Builder> change, String sentence) {
+    void eachBadValueIsNamedInASentence(
+            UnaryOperator<GatewayOptions.Builder> change, String sentence) {
         assertThatThrownBy(() -> change.apply(valid()).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(sentence);
@@ -95,9 +118,15 @@ class GatewayOptionsTest {
 
     @Test
     void allBadValuesAreReportedAtOnce() {
-        assertThatThrownBy(() -> GatewayOptions.builder().slidingWindowSize(0).permittedCallsInHalfOpenState(0).build())
+        assertThatThrownBy(
+                        () ->
+                                GatewayOptions.builder()
+                                        .slidingWindowSize(0)
+                                        .permittedCallsInHalfOpenState(0)
+                                        .build())
                 .hasMessageContaining("The gateway base URL is missing.")
                 .hasMessageContaining("The sliding window size must be at least 1 call but is 0.")
-                .hasMessageContaining("The permitted calls in half-open state must be at least 1 but is 0.");
+                .hasMessageContaining(
+                        "The permitted calls in half-open state must be at least 1 but is 0.");
     }
 }

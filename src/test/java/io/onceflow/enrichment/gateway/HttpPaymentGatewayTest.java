@@ -74,7 +74,8 @@ class HttpPaymentGatewayTest {
         GatewayDecision decision = answerOf(gateway.authorize(request(key, AMOUNT)));
 
         assertThat(decision)
-                .isEqualTo(GatewayDecision.declined(expected.reference(), expected.declineReason()));
+                .isEqualTo(
+                        GatewayDecision.declined(expected.reference(), expected.declineReason()));
         assertThat(decision.declineReason()).isNotBlank();
         assertThat(simulator.stats().approvedKeys()).isZero();
     }
@@ -120,7 +121,8 @@ class HttpPaymentGatewayTest {
     void invalidRequestIsRejectedPermanently() throws Exception {
         String key = keyWhere(answeredOnAttempt(1));
         // Well-formed for the client, but no currency the gateway knows.
-        GatewayRequest unknownCurrency = new GatewayRequest(key, "pay-1", "cust-1", "m-1", AMOUNT, "XYZ");
+        GatewayRequest unknownCurrency =
+                new GatewayRequest(key, "pay-1", "cust-1", "m-1", AMOUNT, "XYZ");
 
         GatewayException failure = failureOf(gateway.authorize(unknownCurrency));
 
@@ -149,15 +151,22 @@ class HttpPaymentGatewayTest {
 
         // Whichever reaches the gateway first is answered; the other finds it in progress.
         List<CompletableFuture<GatewayDecision>> sameKeyTwice =
-                List.of(gateway.authorize(request(key, AMOUNT)), gateway.authorize(request(key, AMOUNT)));
+                List.of(
+                        gateway.authorize(request(key, AMOUNT)),
+                        gateway.authorize(request(key, AMOUNT)));
         List<Object> results = new ArrayList<>();
         for (CompletableFuture<GatewayDecision> attempt : sameKeyTwice) {
             Throwable failure = attempt.handle((decision, f) -> f).get(5, TimeUnit.SECONDS);
-            results.add(failure == null ? attempt.join().outcome() : ((GatewayException) failure).reason());
+            results.add(
+                    failure == null
+                            ? attempt.join().outcome()
+                            : ((GatewayException) failure).reason());
         }
 
         assertThat(results).containsExactlyInAnyOrder(Outcome.APPROVED, "gateway_http_409");
-        assertThat(PaymentGateway.isTransient(new GatewayUnavailableException("gateway_http_409", "conflict")))
+        assertThat(
+                        PaymentGateway.isTransient(
+                                new GatewayUnavailableException("gateway_http_409", "conflict")))
                 .isTrue();
         assertThat(simulator.stats().approvedKeys()).isEqualTo(1);
     }
@@ -168,10 +177,14 @@ class HttpPaymentGatewayTest {
         try (StubHttpServer stub = new StubHttpServer(409, "{\"error\":\"request_in_progress\"}")) {
             gateway =
                     HttpPaymentGateway.builder(
-                                    options(stub.baseUrl()).slidingWindowSize(2).minimumNumberOfCalls(2).build())
+                                    options(stub.baseUrl())
+                                            .slidingWindowSize(2)
+                                            .minimumNumberOfCalls(2)
+                                            .build())
                             .build();
             for (int i = 0; i < 4; i++) {
-                GatewayException conflict = failureOf(gateway.authorize(request("conflict", AMOUNT)));
+                GatewayException conflict =
+                        failureOf(gateway.authorize(request("conflict", AMOUNT)));
                 assertThat(conflict).isInstanceOf(GatewayUnavailableException.class);
                 assertThat(conflict.reason()).isEqualTo("gateway_http_409");
             }
@@ -202,10 +215,15 @@ class HttpPaymentGatewayTest {
         assertThat(elapsedMillis).isBetween(timeout.toMillis() - 20, 1200L);
 
         // The gateway charged although nobody heard the answer; the retry must get that charge.
-        Await.until(Duration.ofSeconds(5), "the simulator charged the timed-out attempt",
+        Await.until(
+                Duration.ofSeconds(5),
+                "the simulator charged the timed-out attempt",
                 () -> simulator.stats().approvedKeys() == 1);
         simulator.setLatency(Duration.ZERO, Duration.ZERO);
-        Await.until(Duration.ofSeconds(5), Duration.ofMillis(50), "the timed-out attempt was answered",
+        Await.until(
+                Duration.ofSeconds(5),
+                Duration.ofMillis(50),
+                "the timed-out attempt was answered",
                 () -> answersWithoutConflict(key));
 
         assertThat(simulator.stats().approvedKeys()).isEqualTo(1);
@@ -219,7 +237,8 @@ class HttpPaymentGatewayTest {
         Throwable failure = attempt.handle((decision, f) -> f).join();
         if (failure == null) {
             assertThat(attempt.join())
-                    .isEqualTo(GatewayDecision.approved(simulator.expectedOutcome(key).reference()));
+                    .isEqualTo(
+                            GatewayDecision.approved(simulator.expectedOutcome(key).reference()));
             return true;
         }
         assertThat(((GatewayException) failure).reason()).isEqualTo("gateway_http_409");
@@ -264,10 +283,12 @@ class HttpPaymentGatewayTest {
                 waitInOpen.plusSeconds(5),
                 "a trial call went through the half-open circuit",
                 () -> {
-                    CompletableFuture<GatewayDecision> attempt = gateway.authorize(request(key, AMOUNT));
+                    CompletableFuture<GatewayDecision> attempt =
+                            gateway.authorize(request(key, AMOUNT));
                     Throwable failure = attempt.handle((decision, f) -> f).join();
                     if (failure != null) {
-                        assertThat(((GatewayException) failure).reason()).isEqualTo("gateway_circuit_open");
+                        assertThat(((GatewayException) failure).reason())
+                                .isEqualTo("gateway_circuit_open");
                         return false;
                     }
                     trial.set(attempt.join());
@@ -293,7 +314,8 @@ class HttpPaymentGatewayTest {
                                         .failureRateThresholdPercent(50)
                                         .build())
                         .build();
-        List<String> declinedKeys = keysWhere(outcome(Outcome.DECLINED).and(answeredOnAttempt(1)), 4);
+        List<String> declinedKeys =
+                keysWhere(outcome(Outcome.DECLINED).and(answeredOnAttempt(1)), 4);
 
         for (String key : declinedKeys) {
             assertThat(answerOf(gateway.authorize(request(key, AMOUNT))).outcome())
@@ -360,7 +382,8 @@ class HttpPaymentGatewayTest {
                 HttpPaymentGateway stubGateway =
                         HttpPaymentGateway.builder(options(stub.baseUrl()).build()).build()) {
 
-            GatewayException failure = failureOf(stubGateway.authorize(request("malformed", AMOUNT)));
+            GatewayException failure =
+                    failureOf(stubGateway.authorize(request("malformed", AMOUNT)));
 
             assertThat(failure).isInstanceOf(GatewayRejectedException.class);
             assertThat(failure.reason()).isEqualTo("gateway_malformed_response");
@@ -370,14 +393,18 @@ class HttpPaymentGatewayTest {
     @Test
     void sendsTheWireFormatTheGatewayExpects() throws Exception {
         try (StubHttpServer stub =
-                        new StubHttpServer(200, "{\"outcome\":\"APPROVED\",\"reference\":\"gw_stub\",\"extra\":1}");
+                        new StubHttpServer(
+                                200,
+                                "{\"outcome\":\"APPROVED\",\"reference\":\"gw_stub\",\"extra\":1}");
                 HttpPaymentGateway stubGateway =
-                        HttpPaymentGateway.builder(options(stub.baseUrl() + "/psp/").build()).build()) {
+                        HttpPaymentGateway.builder(options(stub.baseUrl() + "/psp/").build())
+                                .build()) {
 
             GatewayDecision decision =
                     answerOf(
                             stubGateway.authorize(
-                                    new GatewayRequest("key-42", "pay-42", "cust-7", "merch-3", 999, "USD")));
+                                    new GatewayRequest(
+                                            "key-42", "pay-42", "cust-7", "merch-3", 999, "USD")));
 
             assertThat(decision).isEqualTo(GatewayDecision.approved("gw_stub"));
             StubHttpServer.RecordedRequest sent = stub.lastRequest();
@@ -417,7 +444,9 @@ class HttpPaymentGatewayTest {
         assertThat(failureOf(gateway.authorize(request("latency-3", AMOUNT))).reason())
                 .isEqualTo("gateway_circuit_open");
 
-        assertThat(latencies).hasSize(2).allSatisfy(millis -> assertThat(millis).isBetween(100L, 2000L));
+        assertThat(latencies)
+                .hasSize(2)
+                .allSatisfy(millis -> assertThat(millis).isBetween(100L, 2000L));
     }
 
     @Test
@@ -480,19 +509,31 @@ class HttpPaymentGatewayTest {
     }
 
     private List<String> keysWhere(Predicate<String> wanted, int count) {
-        List<String> keys = IntStream.range(0, 10_000).mapToObj(i -> "key-" + i).filter(wanted).limit(count).toList();
+        List<String> keys =
+                IntStream.range(0, 10_000)
+                        .mapToObj(i -> "key-" + i)
+                        .filter(wanted)
+                        .limit(count)
+                        .toList();
         assertThat(keys).as("keys the simulator answers as wanted").hasSize(count);
         return keys;
     }
 
-    private static GatewayDecision answerOf(CompletableFuture<GatewayDecision> attempt) throws Exception {
+    private static GatewayDecision answerOf(CompletableFuture<GatewayDecision> attempt)
+            throws Exception {
         return attempt.get(ANSWER_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The exception the future failed with, as the caller's callback sees it: not wrapped. */
-    private static GatewayException failureOf(CompletableFuture<GatewayDecision> attempt) throws Exception {
+    private static GatewayException failureOf(CompletableFuture<GatewayDecision> attempt)
+            throws Exception {
         Throwable failure =
-                attempt.handle((decision, f) -> f == null ? new AssertionError("Expected a failure but got " + decision) : f)
+                attempt.handle(
+                                (decision, f) ->
+                                        f == null
+                                                ? new AssertionError(
+                                                        "Expected a failure but got " + decision)
+                                                : f)
                         .get(ANSWER_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         assertThat(failure).isInstanceOf(GatewayException.class);
         return (GatewayException) failure;

@@ -10,8 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A real HTTP server on loopback that gives one fixed answer and records the last request, for
- * the answers the simulator never gives (malformed bodies, 429, redirects).
+ * A real HTTP server on loopback that gives one fixed answer and records the last request, for the
+ * answers the simulator never gives (malformed bodies, 429, redirects).
  */
 final class StubHttpServer implements AutoCloseable {
 
@@ -21,7 +21,8 @@ final class StubHttpServer implements AutoCloseable {
         System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 
-    record RecordedRequest(String method, String path, String idempotencyKey, String contentType, String body) {}
+    record RecordedRequest(
+            String method, String path, String idempotencyKey, String contentType, String body) {}
 
     private final HttpServer server;
     private final AtomicReference<RecordedRequest> lastRequest = new AtomicReference<>();
@@ -43,7 +44,8 @@ final class StubHttpServer implements AutoCloseable {
                                                 StandardCharsets.UTF_8)));
                         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
                         if (status >= 300 && status < 400) {
-                            exchange.getResponseHeaders().set("Location", "http://example.invalid/");
+                            exchange.getResponseHeaders()
+                                    .set("Location", "http://example.invalid/");
                         }
                         exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
                         if (bytes.length > 0) {
