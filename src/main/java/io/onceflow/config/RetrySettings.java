@@ -48,9 +48,14 @@ public record RetrySettings(
         return Duration.ofMillis(total);
     }
 
+    /** A predicate that travels in the job graph with the strategy that holds it. */
+    @FunctionalInterface
+    public interface SerializablePredicate<T> extends Predicate<T>, java.io.Serializable {}
+
     /** Flink's exponential strategy with these settings, retrying when either predicate holds. */
     public <T> AsyncRetryStrategy<T> strategy(
-            Predicate<Collection<T>> retryOnResult, Predicate<Throwable> retryOnException) {
+            SerializablePredicate<Collection<T>> retryOnResult,
+            SerializablePredicate<Throwable> retryOnException) {
         return new AsyncRetryStrategies.ExponentialBackoffDelayRetryStrategyBuilder<T>(
                         maxRetries, initialDelay.toMillis(), maxDelay.toMillis(), multiplier)
                 .ifResult(retryOnResult)

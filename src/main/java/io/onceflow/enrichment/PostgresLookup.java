@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.onceflow.postgres.PostgresEndpoint;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -52,9 +53,11 @@ public final class PostgresLookup<V> implements AutoCloseable {
                                         .setDatabase(endpoint.database())
                                         .setUser(endpoint.user())
                                         .setPassword(endpoint.password().resolve())
-                                        .setConnectTimeout(
-                                                (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis()))
                                         .setCachePreparedStatements(true))
+                        .with(
+                                new NetClientOptions()
+                                        .setConnectTimeout(
+                                                (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis())))
                         .using(vertx)
                         .build();
         this.query = query;

@@ -345,7 +345,9 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
         long startedAt = System.nanoTime();
         gateway.authorize(
                         new GatewayRequest(
-                                request.getIdempotencyKey(),
+                                // The client's key scoped to its customer, so two customers'
+                                // keys never meet at the gateway; the payment id is exactly that.
+                                PaymentIds.paymentId(customer, request.getIdempotencyKey()),
                                 PaymentIds.paymentId(customer, request.getIdempotencyKey()),
                                 customer,
                                 request.getMerchantId(),

@@ -32,6 +32,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 
@@ -82,7 +83,14 @@ public final class PaymentsJob {
             var options = config.gateway().options();
             return new Connectors(
                     requestsSource(config, bounded),
-                    TransactionalKafkaSinks.exactlyOnce(config.job(), config.kafka(), "kafka"),
+                    TransactionalKafkaSinks.exactlyOnce(
+                            config.job(),
+                            config.kafka(),
+                            "kafka",
+                            List.of(
+                                    config.topics().results(),
+                                    config.topics().completed(),
+                                    config.topics().deadLetters())),
                     PaymentRows.sink(config),
                     () -> HttpPaymentGateway.builder(options).name("payment-gateway").build(),
                     stream -> stream);

@@ -1,7 +1,6 @@
 package io.onceflow.payments;
 
 import io.onceflow.config.ConfigLoader;
-import io.onceflow.enrichment.gateway.HttpPaymentGateway;
 import io.onceflow.local.GatewaySimulator;
 import io.onceflow.local.PaymentWorkload;
 import io.onceflow.payments.model.PaymentCompleted;
@@ -218,7 +217,6 @@ class PaymentsExactlyOnceITCase {
                         "  url: " + gatewayUrl,
                         "  request-timeout: 1s",
                         "  retry: {max-retries: 2, initial-delay: 20ms, max-delay: 100ms}",
-                        "  circuit-breaker: {minimum-number-of-calls: 1000}",
                         "postgres-sink: {batch-size: 100}");
         return ConfigLoader.parse(yaml, "test configuration", Map.of(), PaymentsConfig.class);
     }
@@ -233,9 +231,13 @@ class PaymentsExactlyOnceITCase {
                                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
                         new ByteArraySerializer(),
                         new ByteArraySerializer())) {
+            var sends = new ArrayList<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>>();
             for (PaymentWorkload.Generated record : records) {
-                var metadata = producer.send(new ProducerRecord<>(topic, record.key(), record.value())).get();
-                byPosition.put(position(metadata.partition(), metadata.offset()), record);
+                sends.add(producer.send(new ProducerRecord<>(topic, record.key(), record.value())));
+            }
+            for (int i = 0; i < records.size(); i++) {
+                var metadata = sends.get(i).get();
+                byPosition.put(position(metadata.partition(), metadata.offset()), records.get(i));
             }
         }
         return byPosition;
@@ -405,7 +407,7 @@ class PaymentsExactlyOnceITCase {
             assertThat(decision.getReason()).isIn("customer_inactive", "customer_blocked", "daily_limit_exceeded");
             return;
         }
-        var expected = gateway.expectedOutcome(HttpPaymentGateway.idempotencyKeyOf(decision.getCustomerId(), decision.getIdempotencyKey()));
+        var expected = gateway.expectedOutcome(PaymentIds.paymentId(decision.getCustomerId(), decision.getIdempotencyKey()));
         switch (expected.outcome()) {
             case APPROVED -> assertThat(decision.getStatus()).isEqualTo(PaymentStatus.COMPLETED);
             case DECLINED -> assertThat(decision.getStatus()).isEqualTo(PaymentStatus.DECLINED);

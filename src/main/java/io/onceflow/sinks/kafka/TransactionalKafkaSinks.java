@@ -9,6 +9,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The one Kafka sink of a job: {@link DeliveryGuarantee#EXACTLY_ONCE}, one transaction per
@@ -28,13 +29,16 @@ public final class TransactionalKafkaSinks {
 
     private TransactionalKafkaSinks() {}
 
+    /**
+     * @param topics every topic the job's {@link OutboundRecord}s may name
+     */
     public static KafkaSink<OutboundRecord> exactlyOnce(
-            JobSettings job, KafkaSettings kafka, String sinkName) {
+            JobSettings job, KafkaSettings kafka, String sinkName, List<String> topics) {
         kafka.checkTransactionTimeout(job, RESTART_ALLOWANCE);
         var builder =
                 KafkaSink.<OutboundRecord>builder()
                         .setBootstrapServers(kafka.bootstrapServers())
-                        .setRecordSerializer(new OutboundRecordSerializer())
+                        .setRecordSerializer(new OutboundRecordSerializer(topics))
                         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                         .setTransactionalIdPrefix(job.namespace() + "-" + sinkName)
                         .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
