@@ -70,6 +70,7 @@ public final class OnceflowCli implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        CliLogging.configure(debugRequested(System.getenv(), args));
         System.exit(run(args));
     }
 
