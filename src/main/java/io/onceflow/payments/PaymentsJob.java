@@ -3,6 +3,7 @@ package io.onceflow.payments;
 import io.onceflow.config.JobSettings;
 import io.onceflow.enrichment.gateway.HttpPaymentGateway;
 import io.onceflow.enrichment.gateway.PaymentGateway;
+import io.onceflow.ingest.BoundedKafkaSource;
 import io.onceflow.ingest.DeadLetters;
 import io.onceflow.ingest.SourceRecordDeserializer;
 import io.onceflow.payments.model.AuthorizationRequest;
@@ -113,7 +114,7 @@ public final class PaymentsJob {
      * The requests topic as a source. Bounded stops at the offsets that are latest when the job
      * starts (tests, replays); unbounded runs forever.
      */
-    public static KafkaSource<SourceRecord> requestsSource(PaymentsConfig config, boolean bounded) {
+    public static Source<SourceRecord, ?, ?> requestsSource(PaymentsConfig config, boolean bounded) {
         var kafka = config.kafka();
         var builder =
                 KafkaSource.<SourceRecord>builder()
@@ -127,6 +128,7 @@ public final class PaymentsJob {
         kafka.properties().forEach(builder::setProperty);
         if (bounded) {
             builder.setBounded(OffsetsInitializer.latest());
+            return new BoundedKafkaSource<>(builder.build());
         }
         return builder.build();
     }
