@@ -13,6 +13,9 @@ import static io.onceflow.config.ConfigException.required;
 public record PostgresSettings(String url, String user, String passwordEnv, String passwordFile) implements java.io.Serializable {
 
     public PostgresSettings {
+        // Blank means absent, so an override such as --set postgres.password-env= can unset it.
+        passwordEnv = passwordEnv == null || passwordEnv.isBlank() ? null : passwordEnv;
+        passwordFile = passwordFile == null || passwordFile.isBlank() ? null : passwordFile;
         required(url, "postgres.url");
         required(user, "postgres.user");
         check(

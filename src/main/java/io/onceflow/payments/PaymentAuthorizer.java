@@ -40,6 +40,9 @@ import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.function.SerializableSupplier;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;
@@ -100,6 +103,7 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
                 BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(PaymentAuthorizer.class);
 
     static final String IDEMPOTENCY_STATE = "idempotency";
     static final String DAILY_SPEND_STATE = "daily-spend";
@@ -126,6 +130,8 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
     private transient Counter idempotencyKeysReused;
     private transient Counter gatewayAttempts;
     private transient Counter gatewayRetries;
+    private transient Counter gatewayFailures;
+    private transient long lastFailureLoggedAt;
     private transient Histogram gatewayLatencyMillis;
 
     PaymentAuthorizer(
@@ -218,6 +224,7 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
         idempotencyKeysReused = group.counter("idempotencyKeysReused");
         gatewayAttempts = group.counter("gatewayAttempts");
         gatewayRetries = group.counter("gatewayRetries");
+        gatewayFailures = group.counter("gatewayFailures");
         gatewayLatencyMillis =
                 group.histogram("gatewayLatencyMillis", new DescriptiveStatisticsHistogram(1000));
         group.gauge("activeGatewayCalls", () -> activeCalls);
@@ -381,6 +388,8 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
         AuthorizationRequest payment = call.getPayment();
         Throwable cause = error == null ? null : PaymentGateway.unwrap(error);
         if (cause != null) {
+            gatewayFailures.inc();
+            logGatewayFailure(customer, attempt, cause);
             if (retryStrategy.getRetryPredicate().exceptionPredicate().orElseThrow().test(cause)
                     && retryStrategy.canRetry(attempt)) {
                 gatewayRetries.inc();
@@ -475,6 +484,17 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
 
     private Instant now() {
         return Instant.ofEpochMilli(getProcessingTimeService().getCurrentProcessingTime());
+    }
+
+    /** One line per ten seconds at most: an outage must not flood the log. */
+    private void logGatewayFailure(String customer, int attempt, Throwable cause) {
+        long now = System.nanoTime();
+        if (now - lastFailureLoggedAt > TimeUnit.SECONDS.toNanos(10)) {
+            lastFailureLoggedAt = now;
+            LOG.warn(
+                    "Gateway call failed ({}) for customer {} attempt {}: {} ({} failures so far)",
+                    failureReason(cause), customer, attempt, cause.getMessage(), gatewayFailures.getCount());
+        }
     }
 
     private static String failureReason(Throwable cause) {

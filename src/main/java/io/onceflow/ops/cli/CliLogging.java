@@ -52,4 +52,33 @@ final class CliLogging {
         }
         return builder.build(false);
     }
+
+    /**
+     * Sends every log line to {@code file} instead (the demo's own output is its summary); Flink
+     * and Kafka at INFO, as an operator would want them when something looks wrong.
+     */
+    static void toFile(java.nio.file.Path file) {
+        if (System.getProperty("log4j2.configurationFile") != null
+                || System.getenv("LOG4J_CONFIGURATION_FILE") != null) {
+            return;
+        }
+        ConfigurationBuilder<BuiltConfiguration> builder =
+                ConfigurationBuilderFactory.newConfigurationBuilder();
+        builder.setConfigurationName("onceflow-demo");
+        builder.add(
+                builder.newAppender("file", "File")
+                        .addAttribute("fileName", file.toString())
+                        .addAttribute("append", true)
+                        .add(
+                                builder.newLayout("PatternLayout")
+                                        .addAttribute("pattern", "%d{HH:mm:ss,SSS} %-5p %c{1} [%t] %m%n")));
+        builder.add(builder.newRootLogger(Level.INFO).add(builder.newAppenderRef("file")));
+        builder.add(builder.newLogger("org.apache.kafka", Level.WARN));
+        builder.add(builder.newLogger("kafka", Level.WARN));
+        try {
+            Configurator.reconfigure(builder.build(false));
+        } catch (LinkageError noLog4jCore) {
+            // Another logging backend is in charge; its configuration decides.
+        }
+    }
 }

@@ -45,8 +45,9 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         versionProvider = OnceflowCli.Version.class,
         synopsisSubcommandLabel = "COMMAND",
-        description = "Tools for the onceflow topics: Avro single-object records as JSON lines.",
+        description = "Runs and operates the onceflow jobs; reads and writes their topics as JSON lines.",
         subcommands = {
+            DemoCommand.class,
             ProduceCommand.class,
             ConsumeCommand.class,
         })

@@ -1,0 +1,270 @@
+package io.onceflow.ops.cli;
+
+import io.onceflow.local.LocalEnvironment;
+import io.onceflow.local.PaymentWorkload;
+import io.onceflow.payments.PaymentsConfig;
+import io.onceflow.payments.PaymentsJob;
+
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code onceflow demo}: the payments job end to end on this machine, every part real — a KRaft
+ * broker, PostgreSQL with seeded customers, the gateway simulator, a request generator and Flink
+ * (RocksDB, checkpoints, web UI) — with a live summary of what it does.
+ *
+ * <p>Stopping (Ctrl-C or {@code --duration}) stops the generator, waits until every request sent
+ * has its committed result, prints the totals and stops the job with a savepoint; the next run
+ * resumes from it, so nothing is processed twice across runs.
+ */
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs the payments job end to end on this machine: a local Kafka broker, PostgreSQL with"
+                    + " seeded customers, the gateway simulator, a request generator and Flink with its web UI.",
+            "Ctrl-C (or --duration) stops it and prints the totals."
+        })
+final class DemoCommand implements Callable<Integer> {
+
+    @ParentCommand OnceflowCli cli;
+
+    @Option(names = "--data-dir", defaultValue = "var/demo", description = "Where the broker, database, checkpoints and logs live (default: ${DEFAULT-VALUE}).")
+    Path dataDirectory;
+
+    @Option(names = "--config", description = "Job configuration (default: jobs/payments.yaml of this checkout).")
+    Path config;
+
+    @Option(names = "--rate", defaultValue = "200", description = "Requests per second the generator sends; 0 runs without it, for outside producers (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--customers", defaultValue = "2000", description = "Customers seeded into PostgreSQL (default: ${DEFAULT-VALUE}).")
+    int customers;
+
+    @Option(names = "--duration", converter = DurationConverter.class, description = "Stop after this long, e.g. 90s or 5m (default: until Ctrl-C).")
+    Duration duration;
+
+    @Option(names = "--ui-port", defaultValue = "8081", description = "Port of Flink's web UI; a free one when taken (default: ${DEFAULT-VALUE}).")
+    int uiPort;
+
+    @Option(names = "--fresh", description = "Delete the data directory first: new broker, database and job state.")
+    boolean fresh;
+
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = cli.io().out();
+        Path data = dataDirectory.toAbsolutePath().normalize();
+        if (fresh) {
+            deleteRecursively(data);
+        }
+        Files.createDirectories(data.resolve("logs"));
+        CliLogging.toFile(data.resolve("logs/onceflow.log"));
+        Path configFile = config != null ? config : Path.of(System.getProperty("onceflow.home", "."), "jobs", "payments.yaml");
+        PaymentsConfig shipped = PaymentsConfig.load(configFile, Map.of());
+        var topics = shipped.topics();
+
+        out.println("Starting Kafka, PostgreSQL and the gateway simulator in " + data + " ...");
+        out.flush();
+        try (LocalEnvironment local =
+                LocalEnvironment.start(
+                        data,
+                        LocalEnvironment.Ports.usual(),
+                        LocalEnvironment.GatewayProfile.realistic(),
+                        List.of(topics.requests(), topics.results(), topics.completed(), topics.deadLetters()),
+                        shipped.job().parallelism())) {
+            PaymentWorkload workload = new PaymentWorkload(System.nanoTime(), customers, Instant.now());
+            try (Connection connection = local.postgresEndpoint().connect()) {
+                workload.seedCustomers(connection);
+            }
+            Map<String, String> overrides = new LinkedHashMap<>();
+            overrides.put("kafka.bootstrap-servers", local.kafka().bootstrapServers());
+            overrides.put("postgres.url", local.postgresEndpoint().jdbcUrl());
+            overrides.put("postgres.user", local.postgresEndpoint().user());
+            overrides.put("postgres.password-env", "");
+            overrides.put("postgres.password-file", "");
+            overrides.put("gateway.url", local.gateway().baseUrl());
+            overrides.put("job.checkpoint-directory", data.resolve("checkpoints").toUri().toString());
+            PaymentsConfig jobConfig = PaymentsConfig.load(configFile, overrides);
+
+            Path savepoints = data.resolve("savepoints");
+            Path resumeFrom = latestSavepoint(savepoints);
+            Configuration flink = new Configuration();
+            flink.set(RestOptions.PORT, uiPort);
+            flink.set(TaskManagerOptions.NUM_TASK_SLOTS, jobConfig.job().parallelism());
+            flink.set(CoreOptions.TMP_DIRS, data.resolve("tmp").toString());
+            flink.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, savepoints.toUri().toString());
+            if (resumeFrom != null) {
+                flink.set(StateRecoveryOptions.SAVEPOINT_PATH, resumeFrom.toUri().toString());
+            }
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
+            PaymentsJob.configure(env, jobConfig.job());
+            new PaymentsJob(jobConfig).build(env, PaymentsJob.Connectors.of(jobConfig, false));
+            JobClient job = env.executeAsync(jobConfig.job().name());
+
+            DemoSummary summary = new DemoSummary(jobConfig, local.postgresEndpoint(), job.getJobID(), uiPort);
+            printHowToLookInside(out, local, jobConfig, resumeFrom);
+            Runtime.getRuntime().addShutdownHook(new Thread(this::stopAndWait, "demo-stop"));
+
+            AtomicLong sent = new AtomicLong();
+            Thread generator = new Thread(() -> generate(local, topics.requests(), workload, sent), "demo-generator");
+            generator.setDaemon(true);
+            if (rate > 0) {
+                generator.start();
+            }
+            summary.printHeader(out);
+            long startedAt = System.nanoTime();
+            long deadline = duration == null ? Long.MAX_VALUE : startedAt + duration.toNanos();
+            while (!stopping.get() && System.nanoTime() < deadline) {
+                if (stopped.await(0, TimeUnit.SECONDS)) {
+                    break;
+                }
+                waitUntil(Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(5)));
+                summary.printLine(out, sent.get(), startedAt);
+            }
+            stopping.set(true);
+            generator.join(TimeUnit.SECONDS.toMillis(5));
+            out.println("Stopping: generator stopped; waiting for every request to have its committed result ...");
+            boolean caughtUp = summary.awaitAllAnswered(sent.get(), Duration.ofSeconds(60));
+            summary.printLine(out, sent.get(), startedAt);
+            String savepoint = stopWithSavepoint(job, savepoints, out);
+            summary.printTotals(out, sent.get(), caughtUp, savepoint);
+            summary.close();
+        } finally {
+            stopped.countDown();
+        }
+        return 0;
+    }
+
+    private void stopAndWait() {
+        stopping.set(true);
+        try {
+            stopped.await(90, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void waitUntil(long nanoTime) {
+        long remaining;
+        while ((remaining = nanoTime - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(remaining);
+        }
+    }
+
+    private void generate(LocalEnvironment local, String topic, PaymentWorkload workload, AtomicLong sent) {
+        try (var producer =
+                new KafkaProducer<byte[], byte[]>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, local.kafka().bootstrapServers(),
+                                ProducerConfig.ACKS_CONFIG, "all",
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                                ProducerConfig.LINGER_MS_CONFIG, 5),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
+            long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+            long next = System.nanoTime();
+            while (!stopping.get()) {
+                PaymentWorkload.Generated record = workload.next();
+                producer.send(new ProducerRecord<>(topic, record.key(), record.value()));
+                sent.incrementAndGet();
+                next += interval;
+                waitUntil(next);
+            }
+            producer.flush();
+        }
+    }
+
+    private static Path latestSavepoint(Path savepoints) throws Exception {
+        if (!Files.isDirectory(savepoints)) {
+            return null;
+        }
+        try (Stream<Path> candidates = Files.list(savepoints)) {
+            return candidates
+                    .filter(p -> Files.exists(p.resolve("_metadata")))
+                    .max(Comparator.comparing(p -> p.toFile().lastModified()))
+                    .orElse(null);
+        }
+    }
+
+    private static String stopWithSavepoint(JobClient job, Path savepoints, PrintWriter out) {
+        try {
+            return job.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+                    .get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            out.println("Could not take a savepoint (" + e.getMessage() + "); cancelling the job instead.");
+            job.cancel();
+            return null;
+        }
+    }
+
+    private void printHowToLookInside(
+            PrintWriter out, LocalEnvironment local, PaymentsConfig config, Path resumedFrom) {
+        var topics = config.topics();
+        String bootstrap = local.kafka().bootstrapServers();
+        out.println();
+        out.println("onceflow demo: the payments job is running on this machine.");
+        out.printf("  Flink web UI    http://127.0.0.1:%d%n", uiPort);
+        out.printf("  Kafka           %s  (topics %s, %s, %s, %s)%n", bootstrap, topics.requests(), topics.results(), topics.completed(), topics.deadLetters());
+        out.printf("  PostgreSQL      psql -h 127.0.0.1 -p %d -U %s %s   (tables payments, customers)%n", local.postgres().port(), local.postgres().user(), LocalEnvironment.DATABASE);
+        out.printf("  Gateway         %s  (the simulator: declines %s, transient errors %s)%n", local.gateway().baseUrl(), "4%", "2%");
+        out.printf("  Watch results   deploy/onceflow consume --bootstrap-servers %s --topic %s%n", bootstrap, topics.results());
+        out.printf("  Send your own   deploy/onceflow produce --bootstrap-servers %s --topic %s --file requests.jsonl%n", bootstrap, topics.requests());
+        out.printf("  Logs            %s%n", dataDirectory.toAbsolutePath().normalize().resolve("logs/onceflow.log"));
+        if (resumedFrom != null) {
+            out.printf("  Resumed from    %s%n", resumedFrom);
+        }
+        out.println(rate > 0
+                ? "  Generator       " + rate + " requests/s, with repeats, reused keys, undecodable and invalid records, unknown customers"
+                : "  Generator       off: the job waits for outside producers");
+        out.println("  Ctrl-C stops the demo and prints the totals.");
+        out.println();
+        out.flush();
+    }
+
+    private static void deleteRecursively(Path directory) throws Exception {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+}
