@@ -71,9 +71,10 @@ import java.util.stream.Collectors;
  *       requestedAt}) is {@code REJECTED}, and that result is kept like any final one.
  *   <li><b>Gateway.</b> One call at a time per customer, with the idempotency key as {@code
  *       Idempotency-Key}; transient failures are retried with Flink's exponential {@link
- *       AsyncRetryStrategy} on keyed processing-time timers. Approved is {@code COMPLETED} and
- *       counts towards the day's spend; declined is {@code DECLINED}; still unavailable after the
- *       retries is {@code FAILED}.
+ *       AsyncRetryStrategy} on keyed processing-time timers. An open circuit breaker is waited out
+ *       (it refused the call; the gateway was not asked) up to {@code giveUpAfter}. Approved is
+ *       {@code COMPLETED} and counts towards the day's spend; declined is {@code DECLINED}; still
+ *       unavailable after the retries is {@code FAILED}.
  * </ol>
  *
  * <p>Why one operator and not separate dedup, limit and gateway steps: a repeat must be answered
@@ -149,6 +150,8 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
             Duration idempotencyTtl,
             Duration spendRetention,
             io.onceflow.config.RetrySettings gatewayRetry,
+            Duration circuitOpenWait,
+            Duration giveUpAfter,
             int capacity,
             int maxWaitingPerCustomer)
             implements Serializable {
@@ -167,9 +170,7 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
     @Override
     public void open() throws Exception {
         super.open();
-        retryStrategy =
-                settings.gatewayRetry()
-                        .strategy(results -> false, PaymentGateway::isTransient);
+        retryStrategy = settings.gatewayRetry().strategy(results -> false, PaymentGateway::isTransient);
         idempotency =
                 getRuntimeContext()
                         .getMapState(
@@ -315,6 +316,7 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
                         .setAttempt(1)
                         .setRetryAt(null)
                         .setWaiting(0)
+                        .setFirstAttemptAt(now().toEpochMilli())
                         .build();
         gatewayCall.update(call);
         activeCalls++;
@@ -390,13 +392,19 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
         if (cause != null) {
             gatewayFailures.inc();
             logGatewayFailure(customer, attempt, cause);
-            if (retryStrategy.getRetryPredicate().exceptionPredicate().orElseThrow().test(cause)
-                    && retryStrategy.canRetry(attempt)) {
+            long now = now().toEpochMilli();
+            if (isCircuitOpen(cause)) {
+                // The gateway was not even asked: wait the circuit out instead of spending
+                // retries on it, so that a short outage holds payments back rather than failing
+                // them; past give-up-after the payment fails like any unavailable one.
+                if (now - call.getFirstAttemptAt() < settings.giveUpAfter().toMillis()) {
+                    scheduleRetry(call, now + settings.circuitOpenWait().toMillis());
+                    return;
+                }
+            } else if (PaymentGateway.isTransient(cause) && retryStrategy.canRetry(attempt)) {
                 gatewayRetries.inc();
-                long retryAt = now().toEpochMilli() + retryStrategy.getBackoffTimeMillis(attempt);
-                call.setRetryAt(retryAt);
-                gatewayCall.update(call);
-                retryTimers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, retryAt);
+                call.setAttempt(attempt + 1);
+                scheduleRetry(call, now + retryStrategy.getBackoffTimeMillis(attempt));
                 return;
             }
             emit(PaymentResults.failed(payment, failureReason(cause), now()));
@@ -422,13 +430,23 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
         endCall();
     }
 
+    private void scheduleRetry(GatewayCall call, long retryAt) throws Exception {
+        call.setRetryAt(retryAt);
+        gatewayCall.update(call);
+        retryTimers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, retryAt);
+    }
+
+    private static boolean isCircuitOpen(Throwable cause) {
+        return cause instanceof GatewayException gatewayFailure
+                && "gateway_circuit_open".equals(gatewayFailure.reason());
+    }
+
     @Override
     public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
         GatewayCall call = gatewayCall.value();
         if (call == null || call.getRetryAt() == null || call.getRetryAt() > timer.getTimestamp()) {
             return; // a timer of a call that has ended, or an earlier one of the same call
         }
-        call.setAttempt(call.getAttempt() + 1);
         call.setRetryAt(null);
         gatewayCall.update(call);
         startAttempt(timer.getKey(), call);

@@ -85,6 +85,8 @@ public record PaymentsConfig(
      * @param maxWaitingPerCustomer requests of one customer that may queue behind its call; more
      *     are REJECTED {@code too_many_pending}
      * @param retry backoff between attempts on transient failures
+     * @param giveUpAfter how long a payment waits out an open circuit breaker before it is
+     *     FAILED; waiting holds the customer's later payments and, at capacity, the input
      * @param circuitBreaker when to stop calling a failing gateway for a while
      */
     public record Gateway(
@@ -94,10 +96,12 @@ public record PaymentsConfig(
             Integer capacity,
             Integer maxWaitingPerCustomer,
             RetrySettings retry,
+            Duration giveUpAfter,
             CircuitBreaker circuitBreaker)
             implements Serializable {
         public Gateway {
             required(url, "gateway.url");
+            giveUpAfter = giveUpAfter == null ? Duration.ofMinutes(2) : giveUpAfter;
             requestTimeout = requestTimeout == null ? Duration.ofSeconds(2) : requestTimeout;
             connectTimeout = connectTimeout == null ? Duration.ofSeconds(1) : connectTimeout;
             capacity = capacity == null ? 200 : capacity;

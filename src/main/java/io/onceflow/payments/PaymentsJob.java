@@ -201,6 +201,8 @@ public final class PaymentsJob {
                                                 config.idempotency().ttl(),
                                                 config.validation().maxRequestAge().plus(Duration.ofDays(2)),
                                                 gateway.retry(),
+                                                gateway.circuitBreaker().waitInOpenState(),
+                                                gateway.giveUpAfter(),
                                                 gateway.capacity(),
                                                 gateway.maxWaitingPerCustomer()),
                                         connectors.gateway()))

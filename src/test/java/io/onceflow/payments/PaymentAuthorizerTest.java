@@ -74,6 +74,8 @@ class PaymentAuthorizerTest {
                 TTL,
                 Duration.ofDays(4),
                 new RetrySettings(maxRetries, Duration.ofMillis(100), Duration.ofSeconds(1), 2.0),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(30),
                 capacity,
                 2);
     }
@@ -262,6 +264,35 @@ class PaymentAuthorizerTest {
         gateway.approve(3);
         runMails();
         assertThat(statuses()).containsExactly(PaymentStatus.FAILED, PaymentStatus.COMPLETED);
+    }
+
+    @Test
+    void anOpenCircuitIsWaitedOutWithoutSpendingRetries() throws Exception {
+        process(payment("alice", "k1", 500));
+        for (int refused = 0; refused < 5; refused++) {
+            gateway.refuseWithOpenCircuit(refused);
+            runMails();
+            harness.setProcessingTime(harness.getProcessingTime() + 5_000);
+        }
+        assertThat(results()).as("five refusals exceed the two retries, yet nothing failed").isEmpty();
+        gateway.approve(5);
+        runMails();
+        assertThat(statuses()).containsExactly(PaymentStatus.COMPLETED);
+    }
+
+    @Test
+    void anOpenCircuitFailsThePaymentAfterGiveUpAfter() throws Exception {
+        process(payment("alice", "k1", 500));
+        int refused = 0;
+        while (results().isEmpty()) {
+            gateway.refuseWithOpenCircuit(refused++);
+            runMails();
+            harness.setProcessingTime(harness.getProcessingTime() + 5_000);
+        }
+        assertThat(results()).extracting(PaymentResult::getStatus, PaymentResult::getReason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(PaymentStatus.FAILED, "gateway_circuit_open"));
+        assertThat(refused).as("refusals within 30 s at one per 5 s").isEqualTo(7);
+        assertNoCallsOrQueuesInState();
     }
 
     @Test
@@ -470,6 +501,11 @@ class PaymentAuthorizerTest {
         void fail(int call) {
             answers.get(call).completeExceptionally(
                     new GatewayUnavailableException("gateway_http_503", "HTTP 503", null));
+        }
+
+        void refuseWithOpenCircuit(int call) {
+            answers.get(call).completeExceptionally(
+                    new GatewayUnavailableException("gateway_circuit_open", "circuit open", null));
         }
 
         @Override
