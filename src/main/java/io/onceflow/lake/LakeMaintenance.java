@@ -70,7 +70,9 @@ public final class LakeMaintenance {
 
     /**
      * Expires the snapshots older than {@code olderThan} except the last {@code retainLast}, and
-     * deletes the files only they referenced (time travel to them ends).
+     * deletes the files only they referenced (time travel to them ends). As everywhere in Iceberg,
+     * a data file is deleted when the snapshot that removed it expires: the small files a
+     * compaction replaced stay on storage until the compaction's own snapshot has expired.
      *
      * <p>Never expires the newest snapshot committed by a Flink job nor any snapshot after it:
      * Iceberg's Flink committer walks back to that snapshot on a restore to learn which

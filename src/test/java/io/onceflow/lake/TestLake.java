@@ -100,6 +100,15 @@ final class TestLake implements AutoCloseable {
 
     /** Writes {@code rows} into one file per partition and commits them as one snapshot. */
     static List<DataFile> append(Table table, List<Record> rows) {
+        List<DataFile> written = write(table, rows);
+        AppendFiles append = table.newAppend();
+        written.forEach(append::appendFile);
+        append.commit();
+        return written;
+    }
+
+    /** Writes {@code rows} into one file per partition, committing nothing. */
+    static List<DataFile> write(Table table, List<Record> rows) {
         table.refresh();
         Schema schema = table.schema();
         InternalRecordWrapper wrapper = new InternalRecordWrapper(schema.asStruct());
@@ -127,9 +136,6 @@ final class TestLake implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        AppendFiles append = table.newAppend();
-        written.forEach(append::appendFile);
-        append.commit();
         return written;
     }
 
