@@ -49,6 +49,7 @@ import java.util.concurrent.Callable;
         subcommands = {
             ProduceCommand.class,
             ConsumeCommand.class,
+            LakeCommand.class,
         })
 public final class OnceflowCli implements Callable<Integer> {
 
