@@ -218,6 +218,10 @@ public final class LakeCatalog implements Closeable {
      */
     private static <T> T locked(JdbcCatalogLoader loader, Work<T> work) {
         try (Connection connection = loader.endpoint().connect()) {
+            // A holder that hangs must not hang every job start behind it.
+            try (PreparedStatement timeout = connection.prepareStatement("SET lock_timeout = '2min'")) {
+                timeout.execute();
+            }
             try (PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_lock(?, ?)")) {
                 lock.setInt(1, LOCK_CLASS);
                 lock.setInt(2, loader.name().hashCode());
