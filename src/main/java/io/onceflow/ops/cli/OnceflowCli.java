@@ -50,6 +50,7 @@ import java.util.concurrent.Callable;
             DemoCommand.class,
             ProduceCommand.class,
             ConsumeCommand.class,
+            LakeCommand.class,
         })
 public final class OnceflowCli implements Callable<Integer> {
 

@@ -1,0 +1,126 @@
+package io.onceflow.lake;
+
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.actions.RewriteDataFilesActionResult;
+import org.apache.iceberg.flink.actions.Actions;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Maintenance of a lake table, as plain calls for the CLI or a scheduled job.
+ *
+ * <pre>{@code
+ * Table table = lake.table(LakeTables.PAYMENT_RESULTS);
+ * LakeMaintenance.Compaction c = LakeMaintenance.compact(table, lake.settings().targetFileSize());
+ * LakeMaintenance.Expiry e = LakeMaintenance.expireSnapshots(
+ *         table, Instant.now().minus(lake.settings().snapshotMaxAge()), lake.settings().snapshotsToKeep());
+ * }</pre>
+ *
+ * Both commit a new table version with Iceberg's optimistic concurrency, so they can run while a
+ * Flink job appends to the table: a compaction replaces only the files it read (validated
+ * against the snapshot it started from) and the sink's appends do not conflict with it; when a
+ * commit loses the race it is retried ({@code commit.retry.num-retries}).
+ */
+public final class LakeMaintenance {
+
+    /** The snapshot summary key by which Iceberg's Flink committer finds its last commit. */
+    static final String FLINK_CHECKPOINT_KEY = "flink.max-committed-checkpoint-id";
+
+    private LakeMaintenance() {}
+
+    /** What a compaction did. */
+    public record Compaction(int filesRewritten, int filesAdded) {}
+
+    /** What an expiry did. */
+    public record Expiry(int snapshotsBefore, int snapshotsExpired, Instant effectiveCutoff) {}
+
+    /**
+     * Rewrites the small data files of each partition into files of about {@code
+     * targetFileSize}, with Iceberg's Flink {@code RewriteDataFilesAction} run as a batch job in
+     * a local Flink environment (or the one a test or job provides). The rewrite reads the rows
+     * of the files it replaces and writes them again; the commit swaps exactly those files for
+     * the new ones, so no row is lost or doubled, and a reader sees either set, never both.
+     * Partitions with a single file are left alone.
+     */
+    public static Compaction compact(Table table, long targetFileSize) {
+        return compact(StreamExecutionEnvironment.getExecutionEnvironment(Actions.CONFIG), table, targetFileSize);
+    }
+
+    /** {@link #compact(Table, long)} on {@code env}. */
+    public static Compaction compact(StreamExecutionEnvironment env, Table table, long targetFileSize) {
+        if (targetFileSize < 1) {
+            throw new IllegalArgumentException("A compaction's target file size must be positive.");
+        }
+        table.refresh();
+        RewriteDataFilesActionResult result =
+                Actions.forTable(env, table)
+                        .rewriteDataFiles()
+                        .targetSizeInBytes(targetFileSize)
+                        // Pack by bytes alone: the default counts every file as at least 4 MB
+                        // (the cost of opening it for a read), which for a compaction of many
+                        // small files would keep 32 times as many files as needed.
+                        .splitOpenFileCost(1)
+                        .execute();
+        table.refresh();
+        return new Compaction(result.deletedDataFiles().size(), result.addedDataFiles().size());
+    }
+
+    /**
+     * Expires the snapshots older than {@code olderThan} except the last {@code retainLast}, and
+     * deletes the files only they referenced (time travel to them ends). As everywhere in Iceberg,
+     * a data file is deleted when the snapshot that removed it expires: the small files a
+     * compaction replaced stay on storage until the compaction's own snapshot has expired.
+     *
+     * <p>Never expires the newest snapshot committed by a Flink job nor any snapshot after it:
+     * Iceberg's Flink committer walks back to that snapshot on a restore to learn which
+     * checkpoint it committed last, and without it would commit a restored checkpoint twice (see
+     * {@link LakeSinks}). The cutoff moves back to that snapshot when needed; {@link
+     * Expiry#effectiveCutoff()} tells which cutoff was used.
+     *
+     * @param retainLast at least 1
+     */
+    public static Expiry expireSnapshots(Table table, Instant olderThan, int retainLast) {
+        if (retainLast < 1) {
+            throw new IllegalArgumentException("An expiry must retain at least the current snapshot.");
+        }
+        table.refresh();
+        int before = count(table.snapshots());
+        long cutoff = olderThan.toEpochMilli();
+        Snapshot flinkCommit = newestFlinkCommit(table);
+        if (flinkCommit != null && flinkCommit.timestampMillis() < cutoff) {
+            cutoff = flinkCommit.timestampMillis();
+        }
+        table.expireSnapshots()
+                .expireOlderThan(cutoff)
+                .retainLast(retainLast)
+                .cleanExpiredFiles(true)
+                .commit();
+        table.refresh();
+        return new Expiry(before, before - count(table.snapshots()), Instant.ofEpochMilli(cutoff));
+    }
+
+    /** The newest snapshot in the current snapshot's history that a Flink sink committed. */
+    static Snapshot newestFlinkCommit(Table table) {
+        Snapshot snapshot = table.currentSnapshot();
+        while (snapshot != null) {
+            Map<String, String> summary = snapshot.summary();
+            if (summary != null && summary.containsKey(FLINK_CHECKPOINT_KEY)) {
+                return snapshot;
+            }
+            Long parent = snapshot.parentId();
+            snapshot = parent == null ? null : table.snapshot(parent);
+        }
+        return null;
+    }
+
+    private static int count(Iterable<?> items) {
+        int n = 0;
+        for (Object ignored : items) {
+            n++;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,131 @@
+package io.onceflow.lake;
+
+import io.onceflow.payments.model.PaymentResult;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Types;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+import static org.apache.iceberg.types.Types.NestedField.optional;
+import static org.apache.iceberg.types.Types.NestedField.required;
+
+/**
+ * The lake's tables.
+ *
+ * <h2>{@code payments.results}</h2>
+ *
+ * One row per {@link PaymentResult}, its columns derived from the Avro schema by {@link
+ * AvroColumns}: {@code source} is flattened into {@code source_topic}, {@code source_partition}
+ * and {@code source_offset} (the dedup key, and what reconciliation joins on, so top-level and
+ * required); {@code status} is a string; {@code original} stays a nullable struct, since it is
+ * one optional thing that only DUPLICATE results carry: Parquet still stores each of its fields
+ * as a column of its own, a field added to {@code OriginalResult} lands inside it, and queries
+ * read {@code original.status}. Partitioned by {@code day(processed_at)}; distribution {@code
+ * none}, since results arrive in processing-time order and nearly all rows of a checkpoint fall
+ * into the current day: hashing by partition would send everything to one writer.
+ *
+ * <p>The dedup key is recorded in the table property {@value #DEDUP_KEY_PROPERTY}, not as
+ * Iceberg identifier fields: with identifier fields the Flink sink treats the table as keyed
+ * and writes equality-delete files, which the results, an append-only stream written exactly
+ * once, do not need, and which would hide a duplicate instead of exposing it.
+ *
+ * <h2>{@code analytics.events}</h2>
+ *
+ * See {@link AnalyticsEvent} for the columns. {@code properties} is a {@code map<string,
+ * string>} rather than a JSON string: engines read {@code properties['plan']} without parsing,
+ * and Parquet stores keys and values as dictionary-encoded columns; nested values arrive as
+ * their JSON text. Partitioned by {@code day(occurred_at)} and {@code type}; distribution
+ * {@code hash} on those, so each writer holds open files for a share of the (day, type)
+ * partitions instead of every writer one file for each: fewer, larger files. The price is skew
+ * when one type dominates a day: that partition's rows go through one writer.
+ *
+ * <p>Both tables: Parquet (zstd), format version 2, {@code write.target-file-size-bytes} and the
+ * commit and snapshot-retention properties from {@link LakeSettings}, and old {@code
+ * metadata.json} files deleted after commits (a streaming job commits on every checkpoint).
+ */
+public final class LakeTables {
+
+    public static final TableIdentifier PAYMENT_RESULTS = TableIdentifier.of("payments", "results");
+    public static final TableIdentifier ANALYTICS_EVENTS = TableIdentifier.of("analytics", "events");
+
+    /** Table property naming the columns that identify a row once. */
+    public static final String DEDUP_KEY_PROPERTY = "onceflow.dedup-key";
+
+    /** The {@code PaymentResult} record fields flattened into top-level columns. */
+    public static final Set<String> PAYMENT_RESULT_FLATTENED = Set.of("source");
+
+    private LakeTables() {}
+
+    /** {@code payments.results} with the columns of the current {@link PaymentResult}. */
+    public static LakeTable paymentResults(LakeSettings settings) {
+        return paymentResults(settings, PaymentResult.getClassSchema());
+    }
+
+    /** {@code payments.results} with the columns of {@code paymentResultSchema}. */
+    public static LakeTable paymentResults(LakeSettings settings, org.apache.avro.Schema paymentResultSchema) {
+        Map<String, String> properties = common(settings);
+        properties.put(TableProperties.WRITE_DISTRIBUTION_MODE, TableProperties.WRITE_DISTRIBUTION_MODE_NONE);
+        properties.put(DEDUP_KEY_PROPERTY, "source_topic,source_partition,source_offset");
+        return new LakeTable(
+                PAYMENT_RESULTS,
+                AvroColumns.schema(paymentResultSchema, PAYMENT_RESULT_FLATTENED),
+                schema -> PartitionSpec.builderFor(schema).day("processed_at").build(),
+                properties);
+    }
+
+    /** Converts {@code PaymentResult}s to rows of {@code payments.results} as it is now. */
+    public static AvroRowMapper<PaymentResult> paymentResultRows(Schema tableSchema) {
+        return AvroRowMapper.of(tableSchema, PaymentResult.getClassSchema(), PAYMENT_RESULT_FLATTENED);
+    }
+
+    /** {@code analytics.events}. */
+    public static LakeTable analyticsEvents(LakeSettings settings) {
+        Map<String, String> properties = common(settings);
+        properties.put(TableProperties.WRITE_DISTRIBUTION_MODE, TableProperties.WRITE_DISTRIBUTION_MODE_HASH);
+        properties.put(DEDUP_KEY_PROPERTY, "event_id");
+        Schema schema =
+                new Schema(
+                        required(1, "event_id", Types.StringType.get(), "Unique per event; the dedup key."),
+                        required(2, "type", Types.StringType.get(), "page_view, signup, purchase, ..."),
+                        optional(3, "user_id", Types.StringType.get()),
+                        optional(4, "anonymous_id", Types.StringType.get()),
+                        optional(5, "session_id", Types.StringType.get()),
+                        required(6, "occurred_at", Types.TimestampType.withZone(), "When it happened, on the device."),
+                        required(7, "received_at", Types.TimestampType.withZone(), "When the collector received it."),
+                        optional(8, "properties",
+                                Types.MapType.ofOptional(9, 10, Types.StringType.get(), Types.StringType.get()),
+                                "The event's own properties; nested values as JSON text."),
+                        optional(11, "country", Types.StringType.get(), "Enrichment: ISO 3166 country."),
+                        optional(12, "plan", Types.StringType.get(), "Enrichment: the user's plan."),
+                        optional(13, "signup_cohort", Types.StringType.get(), "Enrichment: e.g. 2025-W14."),
+                        optional(14, "device_class", Types.StringType.get(), "Enrichment: desktop, mobile, ..."),
+                        optional(15, "enrichment_missing",
+                                Types.ListType.ofRequired(16, Types.StringType.get()),
+                                "Enrichment columns that could not be filled, by name."));
+        return new LakeTable(
+                ANALYTICS_EVENTS,
+                schema,
+                s -> PartitionSpec.builderFor(s).day("occurred_at").identity("type").build(),
+                properties);
+    }
+
+    private static Map<String, String> common(LakeSettings settings) {
+        Map<String, String> properties = new HashMap<>();
+        properties.put(TableProperties.FORMAT_VERSION, "2");
+        properties.put(TableProperties.DEFAULT_FILE_FORMAT, "parquet");
+        properties.put(TableProperties.PARQUET_COMPRESSION, "zstd");
+        properties.put(TableProperties.WRITE_TARGET_FILE_SIZE_BYTES, Long.toString(settings.targetFileSize()));
+        properties.put(TableProperties.COMMIT_NUM_RETRIES, Integer.toString(settings.commitRetries()));
+        properties.put(TableProperties.COMMIT_MAX_RETRY_WAIT_MS, Long.toString(settings.commitRetryMaxWait().toMillis()));
+        properties.put(TableProperties.MAX_SNAPSHOT_AGE_MS, Long.toString(settings.snapshotMaxAge().toMillis()));
+        properties.put(TableProperties.MIN_SNAPSHOTS_TO_KEEP, Integer.toString(settings.snapshotsToKeep()));
+        properties.put(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true");
+        properties.put(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "100");
+        return properties;
+    }
+}

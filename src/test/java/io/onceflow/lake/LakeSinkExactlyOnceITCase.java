@@ -1,0 +1,277 @@
+package io.onceflow.lake;
+
+import io.onceflow.payments.model.PaymentResult;
+import io.onceflow.testing.FaultInjectingMap;
+import io.onceflow.testing.Faults;
+import io.onceflow.testing.TestServices;
+
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.connector.source.lib.NumberSequenceSource;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.WebOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
+import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.Record;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real Flink job (MiniCluster, parallelism 2, checkpoints every 300 ms) writes N numbered
+ * {@code payments.results} rows through {@link LakeSinks} into a table of a JDBC catalog on real
+ * PostgreSQL and a local warehouse, while {@link FaultInjectingMap} fails it once right after a
+ * completed checkpoint (the commit of that checkpoint may or may not have happened when the job
+ * restarts) and once in the asynchronous phase of a checkpoint (after the writers closed that
+ * checkpoint's files). Then the table must hold each of the N rows once, every Iceberg commit
+ * must belong to a completed checkpoint, and no data file listed in the manifest of a failed
+ * checkpoint may be referenced by the table.
+ *
+ * <p>Each iteration ({@code onceflow.eo.iterations}, 3 by default) draws N, the rate and the
+ * fault moments from its seed.
+ */
+class LakeSinkExactlyOnceITCase {
+
+    private static final int PARALLELISM = 2;
+
+    /** {@code <job>-<operator>-<subtask>-<attempt>-<checkpoint>-<n>.avro}: the sink's manifests. */
+    private static final Pattern FLINK_MANIFEST =
+            Pattern.compile("[0-9a-f]{32}-[0-9a-f]{32}-\\d{5}-\\d+-(\\d+)-\\d{5}\\.avro");
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(() -> {
+                Configuration cluster = new Configuration();
+                cluster.set(CoreOptions.TMP_DIRS, TestServices.newDirectory("tmp").toString());
+                // Every checkpoint's outcome is looked up afterwards, not only the last ten.
+                cluster.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 10_000);
+                return new MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(PARALLELISM)
+                        .setConfiguration(cluster)
+                        .build();
+            });
+
+    static Stream<Long> seeds() {
+        int iterations = Integer.getInteger("onceflow.eo.iterations", 3);
+        return LongStream.range(0, iterations).mapToObj(i -> 0x1A4E0000L + i);
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void everyRowIsCommittedOnceAndNoAbortedFileIsReferenced(long seed, @InjectMiniCluster MiniCluster miniCluster)
+            throws Exception {
+        Random plan = new Random(seed);
+        int rows = 1_200 + plan.nextInt(800);
+        int recordsPerSecond = 200 + plan.nextInt(100);
+        long afterCheckpoint = 2 + plan.nextInt(3);
+        long inAsyncSnapshot = afterCheckpoint + 3 + plan.nextInt(3);
+        String run = "lake-eo-" + Long.toHexString(seed) + "-" + System.nanoTime();
+
+        try (TestLake lake = TestLake.create("lake_eo")) {
+            Table table = lake.catalog.ensureTable(LakeTables.paymentResults(lake.settings));
+
+            Configuration job = new Configuration();
+            job.set(StateBackendOptions.STATE_BACKEND, "hashmap");
+            job.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, TestServices.newDirectory("cp").toUri().toString());
+            job.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            job.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 6);
+            job.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(job);
+            env.setParallelism(PARALLELISM);
+            env.enableCheckpointing(300);
+
+            // The fault injection is chained to the source (no shuffle before it), so barriers
+            // never queue behind buffered records and checkpoints complete while rows flow.
+            DataStream<RowData> results =
+                    env.fromSource(new NumberSequenceSource(0, rows - 1), WatermarkStrategy.noWatermarks(), "numbers")
+                            .map(new FaultInjectingMap<Long>(run, recordsPerSecond, afterCheckpoint, inAsyncSnapshot))
+                            .name("fault injection")
+                            .uid("fault-injection")
+                            .map(new NumberedResult(LakeTables.paymentResultRows(table.schema())))
+                            .returns(LakeSinks.rowType(table.schema()))
+                            .name("payment result rows")
+                            .uid("payment-result-rows");
+            LakeSinks.append(results, lake.catalog, LakeTables.PAYMENT_RESULTS, "lake-eo-results");
+
+            JobClient client = env.executeAsync("lake-exactly-once-" + seed);
+            client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
+
+            assertThat(Faults.fired(run))
+                    .as("both planned faults fired, so the run tested what it claims")
+                    .contains("after-checkpoint", "async-snapshot");
+
+            Map<Long, CheckpointStatsStatus> checkpoints = checkpoints(miniCluster, client.getJobID());
+            Set<Long> failed = withStatus(checkpoints, CheckpointStatsStatus.FAILED);
+            Set<Long> completed = withStatus(checkpoints, CheckpointStatsStatus.COMPLETED);
+            assertThat(failed).as("checkpoints that failed").isNotEmpty();
+
+            table.refresh();
+            List<Record> written = LakeReader.rows(table);
+            List<String> keys = written.stream()
+                    .map(r -> r.getField("source_topic") + "/" + r.getField("source_partition") + "/"
+                            + r.getField("source_offset"))
+                    .toList();
+            assertThat(new HashSet<>(keys)).as("distinct dedup keys").hasSize(rows);
+            assertThat(keys).as("rows, each once").hasSize(rows);
+            assertThat(written.stream().map(r -> (Long) r.getField("source_offset")).sorted().toList())
+                    .containsExactlyElementsOf(LongStream.range(0, rows).boxed().toList());
+            assertThat(written).filteredOn(r -> r.getField("original") != null)
+                    .as("DUPLICATE results keep their original")
+                    .hasSize((rows + 6) / 7);
+
+            for (Snapshot snapshot : table.snapshots()) {
+                String checkpoint = snapshot.summary().get(LakeMaintenance.FLINK_CHECKPOINT_KEY);
+                assertThat(checkpoint).as("snapshot %s was committed by the sink", snapshot.snapshotId()).isNotNull();
+                assertThat(completed)
+                        .as("snapshot %s commits a completed checkpoint", snapshot.snapshotId())
+                        .contains(Long.parseLong(checkpoint));
+            }
+
+            Set<Path> live = TestLake.liveDataFiles(table).stream().map(LakeSinkExactlyOnceITCase::path)
+                    .collect(Collectors.toSet());
+            Path location = path(table.location());
+            Map<Long, List<Path>> filesOfFailedCheckpoints = new TreeMap<>();
+            Set<Long> partiallyWritten = new HashSet<>();
+            for (Map.Entry<Long, List<Path>> manifests : flinkManifests(location.resolve("metadata")).entrySet()) {
+                long checkpoint = manifests.getKey();
+                for (Path manifest : manifests.getValue()) {
+                    List<Path> files = dataFilesIn(manifest.toFile());
+                    if (files == null) {
+                        // The failover cancelled the aggregator while it wrote this manifest.
+                        partiallyWritten.add(checkpoint);
+                    } else if (failed.contains(checkpoint)) {
+                        filesOfFailedCheckpoints.computeIfAbsent(checkpoint, c -> new ArrayList<>()).addAll(files);
+                    }
+                }
+            }
+            assertThat(partiallyWritten).as("checkpoints whose manifest is incomplete").noneMatch(completed::contains);
+            assertThat(filesOfFailedCheckpoints.values().stream().flatMap(List::stream))
+                    .as("data files of failed checkpoints %s", filesOfFailedCheckpoints.keySet())
+                    .doesNotContainAnyElementsOf(live);
+
+            List<Path> onDisk;
+            try (Stream<Path> files = Files.walk(location.resolve("data"))) {
+                onDisk = files.filter(f -> f.toString().endsWith(".parquet")).toList();
+            }
+            assertThat(onDisk).as("every live data file exists").containsAll(live);
+            // The async fault fails a checkpoint after the writers closed its files: those files
+            // exist and nothing references them.
+            assertThat(onDisk.size()).as("data files on disk, some never committed").isGreaterThan(live.size());
+            System.out.printf(
+                    "seed %x: %d rows, %d snapshots, %d live files, %d files on disk, failed checkpoints %s,"
+                            + " manifests of failed checkpoints %s, partially written %s%n",
+                    seed, rows, count(table.snapshots()), live.size(), onDisk.size(), failed,
+                    filesOfFailedCheckpoints.entrySet().stream()
+                            .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().size())),
+                    partiallyWritten);
+        }
+    }
+
+    /** Maps number n to the row of {@link PaymentResultFixtures#numbered}. */
+    private static final class NumberedResult implements MapFunction<Long, RowData> {
+        private final AvroRowMapper<PaymentResult> rows;
+
+        NumberedResult(AvroRowMapper<PaymentResult> rows) {
+            this.rows = rows;
+        }
+
+        @Override
+        public RowData map(Long n) {
+            return rows.map(PaymentResultFixtures.numbered(n));
+        }
+    }
+
+    private static Map<Long, CheckpointStatsStatus> checkpoints(MiniCluster miniCluster, JobID job) throws Exception {
+        Map<Long, CheckpointStatsStatus> status = new TreeMap<>();
+        for (AbstractCheckpointStats stats : miniCluster.getArchivedExecutionGraph(job).get(1, TimeUnit.MINUTES)
+                .getCheckpointStatsSnapshot().getHistory().getCheckpoints()) {
+            status.put(stats.getCheckpointId(), stats.getStatus());
+        }
+        return status;
+    }
+
+    private static Set<Long> withStatus(Map<Long, CheckpointStatsStatus> checkpoints, CheckpointStatsStatus wanted) {
+        return checkpoints.entrySet().stream().filter(e -> e.getValue() == wanted).map(Map.Entry::getKey)
+                .collect(Collectors.toSet());
+    }
+
+    /** The manifests the sink wrote and did not delete (uncommitted ones stay), by checkpoint id. */
+    private static Map<Long, List<Path>> flinkManifests(Path metadata) throws IOException {
+        Map<Long, List<Path>> byCheckpoint = new TreeMap<>();
+        try (Stream<Path> files = Files.list(metadata)) {
+            for (Path file : files.toList()) {
+                Matcher name = FLINK_MANIFEST.matcher(file.getFileName().toString());
+                if (name.matches()) {
+                    byCheckpoint.computeIfAbsent(Long.parseLong(name.group(1)), c -> new ArrayList<>()).add(file);
+                }
+            }
+        }
+        return byCheckpoint;
+    }
+
+    /** The data files a manifest lists (Iceberg manifests are plain Avro files); null when cut short. */
+    private static List<Path> dataFilesIn(File manifest) {
+        List<Path> paths = new ArrayList<>();
+        try (DataFileReader<GenericRecord> entries = new DataFileReader<>(manifest, new GenericDatumReader<>())) {
+            for (GenericRecord entry : entries) {
+                paths.add(path(((GenericRecord) entry.get("data_file")).get("file_path").toString()));
+            }
+        } catch (IOException | org.apache.avro.AvroRuntimeException e) {
+            return null;
+        }
+        return paths;
+    }
+
+    private static Path path(String location) {
+        return location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
+    }
+
+    private static int count(Iterable<?> items) {
+        int n = 0;
+        for (Object ignored : items) {
+            n++;
+        }
+        return n;
+    }
+}
