@@ -8,6 +8,7 @@ import io.onceflow.config.PostgresSettings;
 import io.onceflow.config.RetrySettings;
 import io.onceflow.enrichment.LookupSettings;
 import io.onceflow.enrichment.gateway.GatewayOptions;
+import io.onceflow.lake.LakeSettings;
 
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -31,7 +32,8 @@ public record PaymentsConfig(
         Idempotency idempotency,
         LookupSettings customerLookup,
         Gateway gateway,
-        PostgresSink postgresSink)
+        PostgresSink postgresSink,
+        LakeSettings lake)
         implements Serializable {
 
     public PaymentsConfig {
@@ -44,6 +46,7 @@ public record PaymentsConfig(
         idempotency = idempotency == null ? new Idempotency(null) : idempotency;
         customerLookup = customerLookup == null ? LookupSettings.defaults() : customerLookup;
         postgresSink = postgresSink == null ? new PostgresSink(null) : postgresSink;
+        lake = lake == null ? LakeSettings.defaults() : lake;
     }
 
     public static PaymentsConfig load(Path file, Map<String, String> overrides) {

@@ -6,6 +6,9 @@ import io.onceflow.enrichment.gateway.PaymentGateway;
 import io.onceflow.ingest.BoundedKafkaSource;
 import io.onceflow.ingest.DeadLetters;
 import io.onceflow.ingest.SourceRecordDeserializer;
+import io.onceflow.lake.LakeCatalog;
+import io.onceflow.lake.LakeSinks;
+import io.onceflow.lake.LakeTables;
 import io.onceflow.payments.model.AuthorizationRequest;
 import io.onceflow.payments.model.PaymentResult;
 import io.onceflow.payments.model.PaymentStatus;
@@ -28,6 +31,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.function.SerializableSupplier;
+import org.apache.iceberg.Table;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.nio.file.Path;
@@ -39,9 +43,10 @@ import java.util.function.UnaryOperator;
 
 /**
  * The payments job: {@code payments.requests} in; one result per request in {@code
- * payments.results}, one event per completed payment in {@code payments.completed}, one row per
- * completed or declined payment in PostgreSQL's {@code payments}, and every undecodable record in
- * {@code payments.dlq} — each exactly once.
+ * payments.results} and in the lake table {@code payments.results}, one event per completed
+ * payment in {@code payments.completed}, one row per completed or declined payment in
+ * PostgreSQL's {@code payments}, and every undecodable record in {@code payments.dlq} — each
+ * exactly once.
  *
  * <pre>
  * Kafka source ─ decode ─┬─ validate ─┬─ customer lookup (async) ─ keyBy(customer) ─ authorize (gateway, async) ─┐
@@ -64,6 +69,7 @@ public final class PaymentsJob {
     public static final String AUTHORIZER_UID = "payment-authorizer";
     public static final String KAFKA_SINK_UID = "kafka-sink";
     public static final String POSTGRES_SINK_UID = "postgres-payments-sink";
+    public static final String LAKE_SINK_UID = "lake-payments-results";
 
     private final PaymentsConfig config;
 
@@ -76,12 +82,18 @@ public final class PaymentsJob {
             Source<SourceRecord, ?, ?> requests,
             Sink<OutboundRecord> kafka,
             Sink<PaymentResult> paymentsTable,
+            LakeCatalog lake,
             SerializableSupplier<PaymentGateway> gateway,
             UnaryOperator<DataStream<SourceRecord>> afterSource) {
 
-        /** The connectors the configuration names: Kafka, PostgreSQL and the HTTP gateway. */
+        /**
+         * The connectors the configuration names: Kafka, PostgreSQL, the lake and the HTTP
+         * gateway. Opens the lake's catalog here, on the client, to create or evolve the table.
+         */
         public static Connectors of(PaymentsConfig config, boolean bounded) {
             var options = config.gateway().options();
+            LakeCatalog lake = LakeCatalog.open(config.lake(), config.postgres().endpoint());
+            lake.ensureTable(LakeTables.paymentResults(config.lake()));
             return new Connectors(
                     requestsSource(config, bounded),
                     TransactionalKafkaSinks.exactlyOnce(
@@ -93,20 +105,21 @@ public final class PaymentsJob {
                                     config.topics().completed(),
                                     config.topics().deadLetters())),
                     PaymentRows.sink(config),
+                    lake,
                     () -> HttpPaymentGateway.builder(options).name("payment-gateway").build(),
                     stream -> stream);
         }
 
         public Connectors withAfterSource(UnaryOperator<DataStream<SourceRecord>> tap) {
-            return new Connectors(requests, kafka, paymentsTable, gateway, tap);
+            return new Connectors(requests, kafka, paymentsTable, lake, gateway, tap);
         }
 
         public Connectors withPaymentsTable(Sink<PaymentResult> sink) {
-            return new Connectors(requests, kafka, sink, gateway, afterSource);
+            return new Connectors(requests, kafka, sink, lake, gateway, afterSource);
         }
 
         public Connectors withGateway(SerializableSupplier<PaymentGateway> factory) {
-            return new Connectors(requests, kafka, paymentsTable, factory, afterSource);
+            return new Connectors(requests, kafka, paymentsTable, lake, factory, afterSource);
         }
     }
 
@@ -221,6 +234,16 @@ public final class PaymentsJob {
                 .sinkTo(connectors.kafka())
                 .uid(KAFKA_SINK_UID)
                 .name("Kafka: results, completed, dead letters");
+
+        Table lakeTable = connectors.lake().table(LakeTables.PAYMENT_RESULTS);
+        LakeSinks.append(
+                results.map(LakeTables.paymentResultRows(lakeTable.schema()))
+                        .returns(LakeSinks.rowType(lakeTable.schema()))
+                        .name("Lake rows of results")
+                        .uid("lake-result-rows"),
+                connectors.lake(),
+                LakeTables.PAYMENT_RESULTS,
+                LAKE_SINK_UID);
 
         results.filter(PaymentsJob::isRecordedPayment)
                 .name("Completed and declined payments")

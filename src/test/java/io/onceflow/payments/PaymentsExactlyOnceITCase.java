@@ -1,6 +1,9 @@
 package io.onceflow.payments;
 
 import io.onceflow.config.ConfigLoader;
+import io.onceflow.lake.LakeCatalog;
+import io.onceflow.lake.LakeReader;
+import io.onceflow.lake.LakeTables;
 import io.onceflow.local.GatewaySimulator;
 import io.onceflow.local.PaymentWorkload;
 import io.onceflow.payments.model.PaymentCompleted;
@@ -181,6 +184,7 @@ class PaymentsExactlyOnceITCase {
                     .contains("after-checkpoint", "async-snapshot", "during-commit");
 
             verify(kafka.bootstrapServers(), topicPrefix, database, byOffset, gateway, config.job().name());
+            verifyLake(config, resultPositions(kafka.bootstrapServers(), topicPrefix));
         }
     }
 
@@ -217,7 +221,8 @@ class PaymentsExactlyOnceITCase {
                         "  url: " + gatewayUrl,
                         "  request-timeout: 1s",
                         "  retry: {max-retries: 2, initial-delay: 20ms, max-delay: 100ms}",
-                        "postgres-sink: {batch-size: 100}");
+                        "postgres-sink: {batch-size: 100}",
+                        "lake: {warehouse: '" + TestServices.newDirectory("lake").toUri() + "'}");
         return ConfigLoader.parse(yaml, "test configuration", Map.of(), PaymentsConfig.class);
     }
 
@@ -394,6 +399,29 @@ class PaymentsExactlyOnceITCase {
         assertThat(counterOverAllAttempts(jobName, "rowsSkippedByConflict"))
                 .as("rows the unique key absorbed")
                 .isZero();
+    }
+
+    /** Every committed result's source position, from the results topic. */
+    private static Set<Long> resultPositions(String bootstrap, String topicPrefix) {
+        SingleObjectCodec codec = SingleObjectCodec.forTopicRecords();
+        return TopicReader.readCommitted(bootstrap, topicPrefix + "results").stream()
+                .map(r -> positionOf(codec.decode(r.value(), PaymentResult.class)))
+                .collect(Collectors.toSet());
+    }
+
+    /** The lake holds every committed result once: the same rows as the results topic. */
+    private static void verifyLake(PaymentsConfig config, Set<Long> resultPositions) {
+        try (LakeCatalog lake = LakeCatalog.open(config.lake(), config.postgres().endpoint())) {
+            Map<Long, Long> rowsByPosition =
+                    LakeReader.rows(lake.table(LakeTables.PAYMENT_RESULTS)).stream()
+                            .collect(Collectors.groupingBy(
+                                    row -> position((Integer) row.getField("source_partition"), (Long) row.getField("source_offset")),
+                                    Collectors.counting()));
+            assertThat(rowsByPosition.keySet()).as("lake rows are the committed results").isEqualTo(resultPositions);
+            assertThat(rowsByPosition.values()).as("each result once in the lake").allMatch(count -> count == 1);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** A counter summed over every subtask of every attempt of the job (metrics are retained). */

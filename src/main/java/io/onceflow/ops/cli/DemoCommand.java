@@ -120,6 +120,7 @@ final class DemoCommand implements Callable<Integer> {
             overrides.put("postgres.password-file", "");
             overrides.put("gateway.url", local.gateway().baseUrl());
             overrides.put("job.checkpoint-directory", data.resolve("checkpoints").toUri().toString());
+            overrides.put("lake.warehouse", data.resolve("lake").toUri().toString());
             PaymentsConfig jobConfig = PaymentsConfig.load(configFile, overrides);
 
             Path savepoints = data.resolve("savepoints");
@@ -245,6 +246,8 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("  Gateway         %s  (the simulator: declines %s, transient errors %s)%n", local.gateway().baseUrl(), "4%", "2%");
         out.printf("  Watch results   deploy/onceflow consume --bootstrap-servers %s --topic %s%n", bootstrap, topics.results());
         out.printf("  Send your own   deploy/onceflow produce --bootstrap-servers %s --topic %s --file requests.jsonl%n", bootstrap, topics.requests());
+        out.printf("  Lake            deploy/onceflow lake stats --config %s --set postgres.url=%s --set postgres.user=%s --set postgres.password-env= --set lake.warehouse=%s payments.results%n",
+                "jobs/payments.yaml", local.postgresEndpoint().jdbcUrl(), local.postgresEndpoint().user(), config.lake().warehouse());
         out.printf("  Logs            %s%n", dataDirectory.toAbsolutePath().normalize().resolve("logs/onceflow.log"));
         if (resumedFrom != null) {
             out.printf("  Resumed from    %s%n", resumedFrom);
