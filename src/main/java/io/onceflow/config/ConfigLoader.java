@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -86,15 +87,18 @@ public final class ConfigLoader {
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause();
             String message = cause != null && cause.getMessage() != null ? cause.getMessage() : e.getOriginalMessage();
-            throw new ConfigException(origin + ": " + message);
+            throw new ConfigException(origin + ": " + inSection(path(e), message));
         } catch (InvalidFormatException e) {
+            String expected =
+                    e.getTargetType() == Duration.class
+                            ? "a duration such as 500ms, 10s, 5m or 7d"
+                            : "a valid " + e.getTargetType().getSimpleName();
             throw new ConfigException(
                     origin + ": setting '" + path(e) + "' has the value '" + e.getValue()
-                            + "', which is not a valid " + e.getTargetType().getSimpleName() + ".");
+                            + "', which is not " + expected + ".");
         } catch (MismatchedInputException e) {
             throw new ConfigException(
-                    origin + ": setting '" + path(e) + "' is not a valid "
-                            + e.getTargetType().getSimpleName() + ".");
+                    origin + ": setting '" + path(e) + "' is not " + describe(e.getTargetType()) + ".");
         } catch (JsonMappingException e) {
             Throwable cause = e.getCause();
             if (cause instanceof ConfigException config) {
@@ -119,6 +123,38 @@ public final class ConfigLoader {
         node.set(parts[parts.length - 1], TextNode.valueOf(value));
     }
 
+    /** What a setting of {@code type} is, in the words of the YAML file rather than of Java. */
+    private static String describe(Class<?> type) {
+        if (type == null) {
+            return "valid";
+        }
+        if (Collection.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        if (Map.class.isAssignableFrom(type)) {
+            return "a mapping of names to values";
+        }
+        if (type.isRecord()) {
+            return "a section of settings";
+        }
+        return "a valid " + type.getSimpleName();
+    }
+
+    /**
+     * Sections that appear in several places (a retry, a lookup) name only their own setting, as
+     * in "a retry's 'multiplier'"; the message then says which of them it is.
+     */
+    private static String inSection(String section, String message) {
+        if (section.isEmpty()
+                || message.isEmpty()
+                || message.contains("'" + section + ".")
+                || message.contains("'" + section + "'")) {
+            return message;
+        }
+        return "in '" + section + "', " + Character.toLowerCase(message.charAt(0))
+                + message.substring(1);
+    }
+
     private static String path(JsonMappingException e) {
         return e.getPath().stream()
                 .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
@@ -133,9 +169,9 @@ public final class ConfigLoader {
             try {
                 return TimeUtils.parseDuration(text);
             } catch (IllegalArgumentException | NullPointerException e) {
-                throw new ConfigException(
-                        "setting '" + parser.getParsingContext().getCurrentName() + "' has the value '"
-                                + text + "', which is not a duration such as 500ms, 10s, 5m or 7d.");
+                // A Jackson exception, unlike a ConfigException, gets the setting's whole path
+                // on its way out: "initial-delay" alone does not say which retry.
+                throw InvalidFormatException.from(parser, "not a duration", text, Duration.class);
             }
         }
     }
