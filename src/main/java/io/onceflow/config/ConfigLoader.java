@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +14,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -24,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -76,7 +79,8 @@ public final class ConfigLoader {
         if (tree == null || !tree.isObject()) {
             throw new ConfigException(origin + " must be a YAML mapping of settings.");
         }
-        overrides.forEach((key, value) -> applyOverride((ObjectNode) tree, key, value));
+        JavaType rootType = YAML.constructType(type);
+        overrides.forEach((key, value) -> applyOverride((ObjectNode) tree, rootType, key, value));
         try {
             return YAML.treeToValue(tree, type);
         } catch (UnrecognizedPropertyException e) {
@@ -110,10 +114,19 @@ public final class ConfigLoader {
         }
     }
 
-    private static void applyOverride(ObjectNode root, String dottedKey, String value) {
+    private static void applyOverride(ObjectNode root, JavaType rootType, String dottedKey, String value) {
         String[] parts = dottedKey.split("\\.");
         ObjectNode node = root;
+        JavaType nodeType = rootType;
         for (int i = 0; i < parts.length - 1; i++) {
+            if (nodeType != null && nodeType.isMapLikeType()) {
+                // A map's keys are names of their own and often dotted (Kafka's
+                // security.protocol): the rest of the override is one key, not more sections.
+                String key = String.join(".", Arrays.asList(parts).subList(i, parts.length));
+                node.set(key, TextNode.valueOf(value));
+                return;
+            }
+            nodeType = settingType(nodeType, parts[i]);
             JsonNode child = node.get(parts[i]);
             if (child == null || !child.isObject()) {
                 child = node.putObject(parts[i]);
@@ -121,6 +134,18 @@ public final class ConfigLoader {
             node = (ObjectNode) child;
         }
         node.set(parts[parts.length - 1], TextNode.valueOf(value));
+    }
+
+    /** The type of setting {@code name} of {@code section}, or null when it has none such. */
+    private static JavaType settingType(JavaType section, String name) {
+        if (section == null) {
+            return null;
+        }
+        return YAML.getDeserializationConfig().introspect(section).findProperties().stream()
+                .filter(property -> property.getName().equals(name))
+                .map(BeanPropertyDefinition::getPrimaryType)
+                .findFirst()
+                .orElse(null);
     }
 
     /** What a setting of {@code type} is, in the words of the YAML file rather than of Java. */
