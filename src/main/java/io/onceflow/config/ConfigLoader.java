@@ -102,7 +102,8 @@ public final class ConfigLoader {
                             + "', which is not " + expected + ".");
         } catch (MismatchedInputException e) {
             throw new ConfigException(
-                    origin + ": setting '" + path(e) + "' is not " + describe(e.getTargetType()) + ".");
+                    origin + ": setting '" + path(e) + "' is not "
+                            + describe(e.getTargetType()) + ".");
         } catch (JsonMappingException e) {
             Throwable cause = e.getCause();
             if (cause instanceof ConfigException config) {
@@ -114,7 +115,8 @@ public final class ConfigLoader {
         }
     }
 
-    private static void applyOverride(ObjectNode root, JavaType rootType, String dottedKey, String value) {
+    private static void applyOverride(
+            ObjectNode root, JavaType rootType, String dottedKey, String value) {
         String[] parts = dottedKey.split("\\.");
         ObjectNode node = root;
         JavaType nodeType = rootType;

@@ -134,8 +134,10 @@ class PaymentRowsITCase {
         PreparedStatement select =
                 connection.prepareStatement(
                         "SELECT *,"
-                                + " (extract(epoch FROM requested_at) * 1000)::bigint AS requested_at_ms,"
-                                + " (extract(epoch FROM processed_at) * 1000)::bigint AS processed_at_ms"
+                                + " (extract(epoch FROM requested_at) * 1000)::bigint"
+                                + " AS requested_at_ms,"
+                                + " (extract(epoch FROM processed_at) * 1000)::bigint"
+                                + " AS processed_at_ms"
                                 + " FROM payments WHERE payment_id = ?");
         select.closeOnCompletion();
         select.setObject(1, UUID.fromString(paymentId));
