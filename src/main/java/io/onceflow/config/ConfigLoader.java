@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +14,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -24,6 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -75,7 +79,8 @@ public final class ConfigLoader {
         if (tree == null || !tree.isObject()) {
             throw new ConfigException(origin + " must be a YAML mapping of settings.");
         }
-        overrides.forEach((key, value) -> applyOverride((ObjectNode) tree, key, value));
+        JavaType rootType = YAML.constructType(type);
+        overrides.forEach((key, value) -> applyOverride((ObjectNode) tree, rootType, key, value));
         try {
             return YAML.treeToValue(tree, type);
         } catch (UnrecognizedPropertyException e) {
@@ -86,15 +91,19 @@ public final class ConfigLoader {
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause();
             String message = cause != null && cause.getMessage() != null ? cause.getMessage() : e.getOriginalMessage();
-            throw new ConfigException(origin + ": " + message);
+            throw new ConfigException(origin + ": " + inSection(path(e), message));
         } catch (InvalidFormatException e) {
+            String expected =
+                    e.getTargetType() == Duration.class
+                            ? "a duration such as 500ms, 10s, 5m or 7d"
+                            : "a valid " + e.getTargetType().getSimpleName();
             throw new ConfigException(
                     origin + ": setting '" + path(e) + "' has the value '" + e.getValue()
-                            + "', which is not a valid " + e.getTargetType().getSimpleName() + ".");
+                            + "', which is not " + expected + ".");
         } catch (MismatchedInputException e) {
             throw new ConfigException(
-                    origin + ": setting '" + path(e) + "' is not a valid "
-                            + e.getTargetType().getSimpleName() + ".");
+                    origin + ": setting '" + path(e) + "' is not "
+                            + describe(e.getTargetType()) + ".");
         } catch (JsonMappingException e) {
             Throwable cause = e.getCause();
             if (cause instanceof ConfigException config) {
@@ -106,10 +115,20 @@ public final class ConfigLoader {
         }
     }
 
-    private static void applyOverride(ObjectNode root, String dottedKey, String value) {
+    private static void applyOverride(
+            ObjectNode root, JavaType rootType, String dottedKey, String value) {
         String[] parts = dottedKey.split("\\.");
         ObjectNode node = root;
+        JavaType nodeType = rootType;
         for (int i = 0; i < parts.length - 1; i++) {
+            if (nodeType != null && nodeType.isMapLikeType()) {
+                // A map's keys are names of their own and often dotted (Kafka's
+                // security.protocol): the rest of the override is one key, not more sections.
+                String key = String.join(".", Arrays.asList(parts).subList(i, parts.length));
+                node.set(key, TextNode.valueOf(value));
+                return;
+            }
+            nodeType = settingType(nodeType, parts[i]);
             JsonNode child = node.get(parts[i]);
             if (child == null || !child.isObject()) {
                 child = node.putObject(parts[i]);
@@ -117,6 +136,50 @@ public final class ConfigLoader {
             node = (ObjectNode) child;
         }
         node.set(parts[parts.length - 1], TextNode.valueOf(value));
+    }
+
+    /** The type of setting {@code name} of {@code section}, or null when it has none such. */
+    private static JavaType settingType(JavaType section, String name) {
+        if (section == null) {
+            return null;
+        }
+        return YAML.getDeserializationConfig().introspect(section).findProperties().stream()
+                .filter(property -> property.getName().equals(name))
+                .map(BeanPropertyDefinition::getPrimaryType)
+                .findFirst()
+                .orElse(null);
+    }
+
+    /** What a setting of {@code type} is, in the words of the YAML file rather than of Java. */
+    private static String describe(Class<?> type) {
+        if (type == null) {
+            return "valid";
+        }
+        if (Collection.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        if (Map.class.isAssignableFrom(type)) {
+            return "a mapping of names to values";
+        }
+        if (type.isRecord()) {
+            return "a section of settings";
+        }
+        return "a valid " + type.getSimpleName();
+    }
+
+    /**
+     * Sections that appear in several places (a retry, a lookup) name only their own setting, as
+     * in "a retry's 'multiplier'"; the message then says which of them it is.
+     */
+    private static String inSection(String section, String message) {
+        if (section.isEmpty()
+                || message.isEmpty()
+                || message.contains("'" + section + ".")
+                || message.contains("'" + section + "'")) {
+            return message;
+        }
+        return "in '" + section + "', " + Character.toLowerCase(message.charAt(0))
+                + message.substring(1);
     }
 
     private static String path(JsonMappingException e) {
@@ -133,9 +196,9 @@ public final class ConfigLoader {
             try {
                 return TimeUtils.parseDuration(text);
             } catch (IllegalArgumentException | NullPointerException e) {
-                throw new ConfigException(
-                        "setting '" + parser.getParsingContext().getCurrentName() + "' has the value '"
-                                + text + "', which is not a duration such as 500ms, 10s, 5m or 7d.");
+                // A Jackson exception, unlike a ConfigException, gets the setting's whole path
+                // on its way out: "initial-delay" alone does not say which retry.
+                throw InvalidFormatException.from(parser, "not a duration", text, Duration.class);
             }
         }
     }

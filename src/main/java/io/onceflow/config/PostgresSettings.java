@@ -18,6 +18,12 @@ public record PostgresSettings(String url, String user, String passwordEnv, Stri
         passwordFile = passwordFile == null || passwordFile.isBlank() ? null : passwordFile;
         required(url, "postgres.url");
         required(user, "postgres.user");
+        // Checked here, not only where the endpoint is built, so that a configuration that loads
+        // is one the job can run with.
+        check(
+                url.startsWith("jdbc:postgresql://"),
+                "Setting 'postgres.url' must be a PostgreSQL JDBC URL starting with"
+                        + " jdbc:postgresql://, but is '" + url + "'.");
         check(
                 passwordEnv == null || passwordFile == null,
                 "Settings 'postgres.password-env' and 'postgres.password-file' exclude each other; keep one.");

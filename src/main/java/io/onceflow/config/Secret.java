@@ -72,7 +72,10 @@ public final class Secret implements Serializable {
                 return value;
             case FILE:
                 try {
-                    return Files.readString(Path.of(location), StandardCharsets.UTF_8).strip();
+                    // Only the line end: spaces may be part of the password, and trimming them
+                    // would turn a correct file into a login failure nobody can see the cause of.
+                    return Files.readString(Path.of(location), StandardCharsets.UTF_8)
+                            .replaceFirst("[\\r\\n]+$", "");
                 } catch (IOException e) {
                     throw new IllegalStateException(
                             "Cannot read password file " + location + ": " + e.getMessage(), e);

@@ -12,9 +12,15 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowIterator;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -29,7 +35,10 @@ import java.util.function.Function;
  */
 public final class PostgresLookup<V> implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresLookup.class);
+
     private final Pool pool;
+    private final Duration closeTimeout;
     private final String query;
     private final Function<Row, V> rowMapper;
     private final AsyncCache<String, Optional<V>> cache;
@@ -60,6 +69,7 @@ public final class PostgresLookup<V> implements AutoCloseable {
                                                 (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis())))
                         .using(vertx)
                         .build();
+        this.closeTimeout = settings.timeout();
         this.query = query;
         this.rowMapper = rowMapper;
         this.cache =
@@ -94,10 +104,27 @@ public final class PostgresLookup<V> implements AutoCloseable {
         return cache.synchronous().stats().hitRate();
     }
 
+    /**
+     * Closes the pool, waiting at most the lookup timeout: the pool's close waits for queries in
+     * flight, and a database that never answers them (a lock, a network partition) must not hang
+     * the task that closes it, which would block the end of the job, cancellation and failover.
+     */
     @Override
     public void close() {
         try {
-            pool.close().toCompletionStage().toCompletableFuture().join();
+            pool.close()
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(closeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn(
+                    "PostgreSQL lookup pool not closed within {} ms: queries still unanswered;"
+                            + " leaving it to close in the background",
+                    closeTimeout.toMillis());
+        } catch (ExecutionException e) {
+            LOG.warn("Closing the PostgreSQL lookup pool failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             SharedVertx.release();
         }

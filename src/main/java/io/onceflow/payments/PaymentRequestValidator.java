@@ -64,6 +64,14 @@ public final class PaymentRequestValidator implements Serializable {
         return Optional.empty();
     }
 
+    /**
+     * Whether {@code reason} refuses the customer id or idempotency key, the two ids a payment id
+     * is derived from: such a request has no payment id.
+     */
+    public static boolean refusesPaymentIdentity(String reason) {
+        return "invalid_idempotency_key".equals(reason) || "invalid_customer_id".equals(reason);
+    }
+
     /** Present, bounded, and free of control characters (ids end up in logs, keys and SQL). */
     private boolean isValidId(String id) {
         if (id == null || id.isBlank() || id.length() > settings.maxIdLength()) {

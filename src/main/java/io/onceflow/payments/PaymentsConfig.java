@@ -9,6 +9,7 @@ import io.onceflow.config.RetrySettings;
 import io.onceflow.enrichment.LookupSettings;
 import io.onceflow.enrichment.gateway.GatewayOptions;
 import io.onceflow.lake.LakeSettings;
+import io.onceflow.sinks.kafka.TransactionalKafkaSinks;
 
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -42,6 +43,9 @@ public record PaymentsConfig(
         required(topics, "topics");
         required(postgres, "postgres");
         required(gateway, "gateway");
+        // The Kafka sink checks this too, but only when the graph is built; a configuration that
+        // loads must be one the job can run with.
+        kafka.checkTransactionTimeout(job, TransactionalKafkaSinks.RESTART_ALLOWANCE);
         validation = validation == null ? ValidationSettings.defaults() : validation;
         idempotency = idempotency == null ? new Idempotency(null) : idempotency;
         customerLookup = customerLookup == null ? LookupSettings.defaults() : customerLookup;

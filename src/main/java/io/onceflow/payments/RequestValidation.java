@@ -44,7 +44,13 @@ public final class RequestValidation extends ProcessFunction<AuthorizationReques
         Optional<String> violation = validator.violation(payment.getRequest(), now);
         if (violation.isPresent()) {
             rejected.inc();
-            context.output(REJECTED, PaymentResults.rejected(payment, violation.get(), now));
+            PaymentResult result = PaymentResults.rejected(payment, violation.get(), now);
+            if (PaymentRequestValidator.refusesPaymentIdentity(violation.get())) {
+                // PaymentResults only knows empty ids; a blank, overlong or control-character id
+                // would otherwise get a payment id that names no payment and never can.
+                result.setPaymentId(null);
+            }
+            context.output(REJECTED, result);
         } else {
             out.collect(payment);
         }
