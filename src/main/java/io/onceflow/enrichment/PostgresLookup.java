@@ -27,9 +27,10 @@ import java.util.function.Function;
  * Looks one row up by key in PostgreSQL without blocking, behind a bounded cache: the Vert.x
  * PostgreSQL client (no thread pool around JDBC) and Caffeine.
  *
- * <p>"Not found" is cached like a row; failures are not, so the next call asks again. Concurrent
- * lookups of one key share one query. Created on the TaskManager in an operator's {@code open()};
- * the password is read there.
+ * <p>"Not found" is cached like a row; failures are not, so the next call asks again. Lookups of
+ * one key that miss the cache at the same moment each ask the database (the cache is filled by
+ * answers, not by loaders). Created on the TaskManager in an operator's {@code open()}; the
+ * password is read there.
  *
  * @param <V> what a row becomes
  */
@@ -82,7 +83,16 @@ public final class PostgresLookup<V> implements AutoCloseable {
 
     /** The row of {@code key}, empty when there is none; fails when the database does not answer. */
     public CompletableFuture<Optional<V>> get(String key) {
-        return cache.get(key, (k, executor) -> fetch(k));
+        CompletableFuture<Optional<V>> cached = cache.getIfPresent(key);
+        if (cached != null) {
+            return cached;
+        }
+        // Only answers enter the cache. Caffeine's own loading would also work, but it logs every
+        // failed load with a stack trace through java.util.logging, past Flink's log
+        // configuration: a database outage would flood the TaskManager's output.
+        CompletableFuture<Optional<V>> fetched = fetch(key);
+        fetched.thenAccept(answer -> cache.put(key, CompletableFuture.completedFuture(answer)));
+        return fetched;
     }
 
     private CompletableFuture<Optional<V>> fetch(String key) {
