@@ -284,6 +284,7 @@ public final class PaymentsJob {
             throw new IllegalArgumentException("PaymentsJob needs --config <jobs/payments.yaml>.");
         }
         PaymentsConfig config = PaymentsConfig.load(configFile, overrides);
+        TransactionalKafkaSinks.checkBrokersAllowTransactionTimeout(config.kafka());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, config.job());
         new PaymentsJob(config).build(env, Connectors.of(config, false));

@@ -4,6 +4,7 @@ import io.onceflow.local.LocalEnvironment;
 import io.onceflow.local.PaymentWorkload;
 import io.onceflow.payments.PaymentsConfig;
 import io.onceflow.payments.PaymentsJob;
+import io.onceflow.sinks.kafka.TransactionalKafkaSinks;
 
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -122,6 +123,7 @@ final class DemoCommand implements Callable<Integer> {
             overrides.put("job.checkpoint-directory", data.resolve("checkpoints").toUri().toString());
             overrides.put("lake.warehouse", data.resolve("lake").toUri().toString());
             PaymentsConfig jobConfig = PaymentsConfig.load(configFile, overrides);
+            TransactionalKafkaSinks.checkBrokersAllowTransactionTimeout(jobConfig.kafka());
 
             Path savepoints = data.resolve("savepoints");
             Path resumeFrom = latestSavepoint(savepoints);

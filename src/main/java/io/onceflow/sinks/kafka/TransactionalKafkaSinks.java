@@ -8,7 +8,21 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 
+import io.onceflow.config.ConfigException;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
+
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.List;
 
 /**
@@ -49,5 +63,48 @@ public final class TransactionalKafkaSinks {
                         .setProperty("linger.ms", "5");
         kafka.properties().forEach(builder::setProperty);
         return builder.build();
+    }
+
+    /**
+     * Asks the brokers whether they allow {@code kafka.transaction-timeout}: a producer asking
+     * for more than {@code transaction.max.timeout.ms} is refused when the job starts, which is
+     * better said at submission in one sentence. A broker that cannot be asked within 10 s is not
+     * an error here (the job reports it when it starts); the answer is empty then.
+     *
+     * @throws ConfigException when a broker's maximum is below the configured timeout
+     */
+    public static Optional<Duration> checkBrokersAllowTransactionTimeout(KafkaSettings kafka) {
+        Map<String, Object> config = new HashMap<>(kafka.properties());
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        try (Admin admin = Admin.create(config)) {
+            Duration lowest = null;
+            for (Node broker : admin.describeCluster().nodes().get(10, TimeUnit.SECONDS)) {
+                ConfigResource resource = new ConfigResource(ConfigResource.Type.BROKER, broker.idString());
+                ConfigEntry entry =
+                        admin.describeConfigs(List.of(resource))
+                                .all()
+                                .get(10, TimeUnit.SECONDS)
+                                .get(resource)
+                                .get("transaction.max.timeout.ms");
+                if (entry != null && entry.value() != null) {
+                    Duration maximum = Duration.ofMillis(Long.parseLong(entry.value()));
+                    lowest = lowest == null || maximum.compareTo(lowest) < 0 ? maximum : lowest;
+                }
+            }
+            if (lowest != null && kafka.transactionTimeout().compareTo(lowest) > 0) {
+                throw new ConfigException(
+                        "Setting 'kafka.transaction-timeout' (" + kafka.transactionTimeout().toSeconds()
+                                + " s) is above the brokers' transaction.max.timeout.ms (" + lowest.toSeconds()
+                                + " s); lower it or raise the brokers' maximum.");
+            }
+            return Optional.ofNullable(lowest);
+        } catch (ExecutionException | TimeoutException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 }
