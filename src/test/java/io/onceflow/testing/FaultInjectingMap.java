@@ -20,8 +20,10 @@ import java.util.concurrent.locks.LockSupport;
  * checkpoints, and injects two failures once per run, on subtask 0:
  *
  * <ul>
- *   <li>{@code afterCheckpoint}: throws from {@code map} once that many checkpoints completed and
- *       a record passed since, so uncommitted output exists when the job restarts;
+ *   <li>{@code afterCheckpoint}: throws from {@code map} once a checkpoint with at least that id
+ *       completed and a record passed since, so uncommitted output exists when the job restarts
+ *       (ids, not a count per attempt: other faults restart the job, and a count would start
+ *       over each time);
  *   <li>{@code inAsyncSnapshot}: fails the asynchronous part of that checkpoint, after every sink
  *       prepared its transaction for it and before the checkpoint can complete, so those prepared
  *       transactions must be rolled back and never committed.
@@ -40,13 +42,13 @@ public final class FaultInjectingMap<T> extends RichMapFunction<T, T>
     private final long nanosPerRecord;
 
     private transient ListState<Integer> poisonable;
-    private transient long completedCheckpoints;
+    private transient long lastCompletedCheckpoint;
     private transient long sinceCheckpoint;
     private transient long nextRecordAt;
 
     /**
      * @param recordsPerSecond per subtask; 0 for no throttling
-     * @param afterCheckpoint fail after this many completed checkpoints (0: never)
+     * @param afterCheckpoint fail after a checkpoint with at least this id completed (0: never)
      * @param inAsyncSnapshot fail the async phase of the first checkpoint with at least this id
      *     (0: never)
      */
@@ -72,10 +74,10 @@ public final class FaultInjectingMap<T> extends RichMapFunction<T, T>
         }
         if (injecting()
                 && afterCheckpoint > 0
-                && completedCheckpoints >= afterCheckpoint
+                && lastCompletedCheckpoint >= afterCheckpoint
                 && sinceCheckpoint > 0
                 && Faults.fire(run, "after-checkpoint")) {
-            throw new InjectedFault("after checkpoint " + completedCheckpoints + " completed");
+            throw new InjectedFault("after checkpoint " + lastCompletedCheckpoint + " completed");
         }
         sinceCheckpoint++;
         return value;
@@ -83,7 +85,7 @@ public final class FaultInjectingMap<T> extends RichMapFunction<T, T>
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
-        completedCheckpoints++;
+        lastCompletedCheckpoint = Math.max(lastCompletedCheckpoint, checkpointId);
         sinceCheckpoint = 0;
     }
 
