@@ -147,7 +147,7 @@ class PaymentsExactlyOnceITCase {
             PaymentsConfig config = config(run, topicPrefix, kafka.bootstrapServers(), database, gateway.baseUrl());
 
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            PaymentsJob.configure(env, config.job());
+            io.onceflow.config.JobSubmission.configure(env, config.job());
             Configuration restarts = new Configuration();
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 20);

@@ -1,5 +1,6 @@
 package io.onceflow.ops.cli;
 
+import io.onceflow.config.JobSubmission;
 import io.onceflow.local.LocalEnvironment;
 import io.onceflow.local.PaymentWorkload;
 import io.onceflow.payments.PaymentsConfig;
@@ -134,7 +135,7 @@ final class DemoCommand implements Callable<Integer> {
                 flink.set(StateRecoveryOptions.SAVEPOINT_PATH, resumeFrom.toUri().toString());
             }
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
-            PaymentsJob.configure(env, jobConfig.job());
+            JobSubmission.configure(env, jobConfig.job());
             new PaymentsJob(jobConfig).build(env, PaymentsJob.Connectors.of(jobConfig, false));
             JobClient job = env.executeAsync(jobConfig.job().name());
 
