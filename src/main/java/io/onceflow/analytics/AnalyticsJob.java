@@ -149,9 +149,11 @@ public final class AnalyticsJob {
 
         var windows = config.windows();
         SingleOutputStreamOperator<AnalyticsRecord> marked =
-                enriched.process(new LatenessMarker(windows.size(), windows.allowedLateness()))
-                        .uid(LATENESS_UID)
-                        .name("Mark late events");
+                enriched.transform(
+                                "Mark late events",
+                                enriched.getType(),
+                                new LatenessMarker(windows.size(), windows.allowedLateness()))
+                        .uid(LATENESS_UID);
 
         Table lakeTable = connectors.lake().table(LakeTables.ANALYTICS_EVENTS);
         LakeSinks.append(

@@ -10,6 +10,7 @@ import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.table.data.RowData;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.avro.AvroSchemaUtil;
 
 /**
  * Each event as a row of the lake's {@code analytics.events} (as the table is when the job is
@@ -21,16 +22,24 @@ public final class AnalyticsLakeRows extends RichMapFunction<AnalyticsRecord, Ro
 
     private static final long serialVersionUID = 1L;
 
+    private final Schema tableSchema;
     private final AnalyticsEvent.Rows rows;
     private transient Counter enrichmentMissing;
 
     public AnalyticsLakeRows(Schema tableSchema) {
+        this.tableSchema = tableSchema;
         this.rows = AnalyticsEvent.rows(tableSchema);
     }
 
     @Override
     public void open(OpenContext openContext) {
         enrichmentMissing = getRuntimeContext().getMetricGroup().counter("enrichmentMissing");
+        // Iceberg initializes its Avro conversion classes lazily, when a writer closes its first
+        // file. If that happens while the task is being cancelled (any failover), the interrupt
+        // fails the static initializer and the class stays unusable for the class loader's life:
+        // every later attempt fails with NoClassDefFoundError (seen in the exactly-once test).
+        // Initializing them here, while nothing is cancelled, avoids that.
+        AvroSchemaUtil.convert(tableSchema, "warm_up");
     }
 
     @Override

@@ -3,7 +3,7 @@ package io.onceflow.analytics;
 import io.onceflow.analytics.model.AnalyticsRecord;
 
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,8 +23,12 @@ class LatenessMarkerTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        harness = ProcessFunctionTestHarnesses.forProcessFunction(
-                new LatenessMarker(Duration.ofMinutes(1), LATENESS));
+        harness = newHarness();
+        harness.open();
+    }
+
+    private static OneInputStreamOperatorTestHarness<AnalyticsRecord, AnalyticsRecord> newHarness() throws Exception {
+        return new OneInputStreamOperatorTestHarness<>(new LatenessMarker(Duration.ofMinutes(1), LATENESS));
     }
 
     @AfterEach
@@ -50,5 +54,23 @@ class LatenessMarkerTest {
         assertThat(lateAt(windowEnd - 1 + LATENESS.toMillis(), inWindow)).as("window cleaned up").isTrue();
         assertThat(lateAt(windowEnd - 1 + LATENESS.toMillis(), MINUTE.plusSeconds(60))).as("next window").isFalse();
         assertThat(harness.extractOutputValues()).as("every event goes on, late or not").hasSize(5);
+    }
+
+    @Test
+    void aRestoreKeepsTheWatermarkSoReplayedEventsOfDroppedWindowsStayLate() throws Exception {
+        long afterCleanup = MINUTE.plusSeconds(60).plus(LATENESS).toEpochMilli();
+        harness.processWatermark(afterCleanup);
+        OperatorSubtaskState checkpoint = harness.snapshot(1L, afterCleanup);
+        harness.close();
+
+        harness = newHarness();
+        harness.initializeState(checkpoint);
+        harness.open();
+        harness.processElement(TestEvents.click("replayed", "u", MINUTE.plusSeconds(10)), MINUTE.plusSeconds(10).toEpochMilli());
+
+        assertThat(harness.extractOutputValues()).singleElement()
+                .satisfies(record -> assertThat(record.getLate())
+                        .as("late by the checkpointed watermark, though no watermark came since the restore")
+                        .isTrue());
     }
 }
