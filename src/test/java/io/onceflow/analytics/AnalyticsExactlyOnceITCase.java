@@ -27,6 +27,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.CommonTestUtils;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -154,13 +155,15 @@ class AnalyticsExactlyOnceITCase {
 
         long afterCheckpoint = 2 + plan.nextInt(4);
         long inAsyncSnapshot = afterCheckpoint + 3 + plan.nextInt(4);
-        int failOnCommit = 2 + plan.nextInt(4);
+        // The minute sink commits on nearly every checkpoint, so its committer's crash comes after
+        // the after-checkpoint fault, or it would cut every attempt short of that fault.
+        int failOnCommit = (int) afterCheckpoint + 2 + plan.nextInt(3);
         var connectors =
                 AnalyticsJob.Connectors.of(config, true)
                         .withMinuteTable(new CommitFaultInjectingSink<AnalyticsMinute>(
                                 AnalyticsMinuteRows.sink(config), run, failOnCommit))
                         .withAfterSource(stream -> stream
-                                .map(new FaultInjectingMap<SourceRecord>(run, 150, afterCheckpoint, inAsyncSnapshot))
+                                .map(new FaultInjectingMap<SourceRecord>(run, 100, afterCheckpoint, inAsyncSnapshot))
                                 .returns(stream.getType())
                                 .name("Fault injection")
                                 .uid("fault-injection"));
@@ -169,9 +172,16 @@ class AnalyticsExactlyOnceITCase {
         JobClient job = env.executeAsync(config.job().name());
 
         long killAfterMillis = 3_000 + plan.nextInt(4_000);
-        CompletableFuture<Void> taskManagerLoss = CompletableFuture.runAsync(
-                () -> FlinkChaos.loseATaskManager(miniCluster, job.getJobID(), killAfterMillis), chaos);
-        job.getJobExecutionResult().get(3, TimeUnit.MINUTES);
+        CompletableFuture<Void> taskManagerLoss = CompletableFuture.runAsync(() -> {
+            // From when the tasks run, not from submission: deploying takes seconds on a busy machine.
+            try {
+                CommonTestUtils.waitForAllTaskRunning(miniCluster, job.getJobID(), false);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            FlinkChaos.loseATaskManager(miniCluster, job.getJobID(), killAfterMillis);
+        }, chaos);
+        job.getJobExecutionResult().get(4, TimeUnit.MINUTES);
         taskManagerLoss.get(1, TimeUnit.MINUTES);
         long jobMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 
