@@ -332,7 +332,7 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("  Gateway         %s  (the simulator: declines %s, transient errors %s)%n", local.gateway().baseUrl(), "4%", "2%");
         out.printf("  Watch results   deploy/onceflow consume --bootstrap-servers %s --topic %s%n", bootstrap, topics.results());
         out.printf("  Send your own   deploy/onceflow produce --bootstrap-servers %s --topic %s --file requests.jsonl%n", bootstrap, topics.requests());
-        out.printf("  Lake            deploy/onceflow lake stats --config %s --set postgres.url=%s --set postgres.user=%s --set postgres.password-env= --set lake.warehouse=%s payments.results analytics.events%n",
+        out.printf("  Lake            deploy/onceflow lake stats --config %s --set postgres.url=%s --set postgres.user=%s --set postgres.password-env= --set lake.warehouse=%s analytics.events   (or payments.results)%n",
                 "jobs/payments.yaml", local.postgresEndpoint().jdbcUrl(), local.postgresEndpoint().user(), config.lake().warehouse());
         out.printf("  Dead letters    deploy/onceflow consume --bootstrap-servers %s --topic %s --from-beginning%n", bootstrap, analytics.topics().deadLetters());
         out.printf("  Logs            %s%n", dataDirectory.toAbsolutePath().normalize().resolve("logs/onceflow.log"));
