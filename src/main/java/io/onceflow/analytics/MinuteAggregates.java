@@ -105,13 +105,13 @@ public final class MinuteAggregates {
     static final class Firing extends ProcessWindowFunction<MinuteAccumulator, AnalyticsMinute, String, TimeWindow> {
         private static final long serialVersionUID = 1L;
 
-        private static final ValueStateDescriptor<Integer> FIRINGS = new ValueStateDescriptor<>("firings", Types.INT);
+        private final ValueStateDescriptor<Integer> firingsDescriptor = new ValueStateDescriptor<>("firings", Types.INT);
 
         @Override
         public void process(
                 String type, Context context, Iterable<MinuteAccumulator> totals, Collector<AnalyticsMinute> out)
                 throws Exception {
-            ValueState<Integer> firings = context.windowState().getState(FIRINGS);
+            ValueState<Integer> firings = context.windowState().getState(firingsDescriptor);
             int firing = firings.value() == null ? 1 : firings.value() + 1;
             firings.update(firing);
             MinuteAccumulator total = totals.iterator().next();
@@ -128,7 +128,7 @@ public final class MinuteAggregates {
 
         @Override
         public void clear(Context context) {
-            context.windowState().getState(FIRINGS).clear();
+            context.windowState().getState(firingsDescriptor).clear();
         }
     }
 }
