@@ -1,8 +1,8 @@
 package io.onceflow.payments;
 
+import io.onceflow.config.JobSubmission;
 import io.onceflow.enrichment.gateway.HttpPaymentGateway;
 import io.onceflow.enrichment.gateway.PaymentGateway;
-import io.onceflow.config.JobSubmission;
 import io.onceflow.ingest.DeadLetters;
 import io.onceflow.ingest.KafkaSources;
 import io.onceflow.lake.LakeCatalog;
