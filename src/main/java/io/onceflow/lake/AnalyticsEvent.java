@@ -1,7 +1,7 @@
 package io.onceflow.lake;
 
+import org.apache.avro.generic.IndexedRecord;
 import org.apache.flink.table.data.GenericArrayData;
-import org.apache.flink.table.data.GenericMapData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
@@ -13,10 +13,10 @@ import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -26,25 +26,35 @@ import java.util.function.Function;
  * <pre>{@code
  * AnalyticsEvent.Rows rows = AnalyticsEvent.rows(catalog.table(LakeTables.ANALYTICS_EVENTS).schema());
  * DataStream<RowData> out = enriched.map(e -> rows.toRow(
- *         AnalyticsEvent.builder(e.getEventId(), e.getType(), e.getOccurredAt(), e.getReceivedAt())
- *                 .userId(e.getUserId())
- *                 .anonymousId(e.getAnonymousId())
- *                 .sessionId(e.getSessionId())
- *                 .properties(e.getProperties())
- *                 .country(e.getCountry())
- *                 .plan(e.getPlan())
- *                 .signupCohort(e.getSignupCohort())
- *                 .deviceClass(e.getDeviceClass())
- *                 .enrichmentMissing(e.getEnrichmentMissing())
+ *         AnalyticsEvent.builder(eventId, type, occurredAt, receivedAt)
+ *                 .userId(userId)
+ *                 .anonymousId(anonymousId)
+ *                 .sessionId(sessionId)
+ *                 .context(contextRecord)            // EventContext, or null
+ *                 .properties(propertiesRecord)      // e.g. PurchaseProperties: the column "purchase"
+ *                 .country(country)
+ *                 .plan(plan)
+ *                 .signupCohort(signupCohort)
+ *                 .deviceClass(deviceClass)
+ *                 .enrichmentMissing(missing)
+ *                 .late(late)
  *                 .build()));
  * LakeSinks.append(out, catalog, LakeTables.ANALYTICS_EVENTS, "analytics-lake-events");
  * }</pre>
  *
  * ({@code rows} is serializable, so the lambda can capture it.)
  *
+ * <p>The typed properties land in the struct column named by the event's type, converted by
+ * {@link AvroRowMapper}'s rules; the other types' columns are null. A table column the event has
+ * no value for (a column added by a newer schema, the old {@code properties} map) is null.
+ *
  * @param eventId unique per event: the dedup key
- * @param type the event type; a partition column, so keep the set of types small
- * @param enrichmentMissing names of the enrichment columns that could not be filled
+ * @param type the event type; a partition column, and the name of the properties column
+ * @param context the shared {@code EventContext} record, or null
+ * @param properties the type's own properties record
+ * @param enrichmentMissing names of the enrichers that could not fill their columns
+ * @param late whether the event came after its window's allowed lateness (not in the minute
+ *     aggregates)
  */
 public record AnalyticsEvent(
         String eventId,
@@ -54,12 +64,14 @@ public record AnalyticsEvent(
         String sessionId,
         Instant occurredAt,
         Instant receivedAt,
-        Map<String, String> properties,
+        IndexedRecord context,
+        IndexedRecord properties,
         String country,
         String plan,
         String signupCohort,
         String deviceClass,
-        List<String> enrichmentMissing)
+        List<String> enrichmentMissing,
+        boolean late)
         implements Serializable {
 
     public AnalyticsEvent {
@@ -67,7 +79,6 @@ public record AnalyticsEvent(
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(occurredAt, "occurredAt");
         Objects.requireNonNull(receivedAt, "receivedAt");
-        properties = properties == null ? Map.of() : properties;
         enrichmentMissing = enrichmentMissing == null ? List.of() : enrichmentMissing;
     }
 
@@ -90,12 +101,14 @@ public record AnalyticsEvent(
         private String userId;
         private String anonymousId;
         private String sessionId;
-        private Map<String, String> properties;
+        private IndexedRecord context;
+        private IndexedRecord properties;
         private String country;
         private String plan;
         private String signupCohort;
         private String deviceClass;
         private List<String> enrichmentMissing;
+        private boolean late;
 
         private Builder(String eventId, String type, Instant occurredAt, Instant receivedAt) {
             this.eventId = eventId;
@@ -119,15 +132,15 @@ public record AnalyticsEvent(
             return this;
         }
 
-        /** Any map; keys and values are taken as text ({@code CharSequence}s such as Avro's Utf8 work). */
-        public Builder properties(Map<? extends CharSequence, ? extends CharSequence> value) {
-            if (value == null) {
-                this.properties = null;
-            } else {
-                Map<String, String> copy = new LinkedHashMap<>();
-                value.forEach((k, v) -> copy.put(k.toString(), v == null ? null : v.toString()));
-                this.properties = copy;
-            }
+        /** The shared context record (user agent, ip, locale). */
+        public Builder context(IndexedRecord value) {
+            this.context = value;
+            return this;
+        }
+
+        /** The type's properties record; it fills the struct column named by the event's type. */
+        public Builder properties(IndexedRecord value) {
+            this.properties = value;
             return this;
         }
 
@@ -156,10 +169,15 @@ public record AnalyticsEvent(
             return this;
         }
 
+        public Builder late(boolean value) {
+            this.late = value;
+            return this;
+        }
+
         public AnalyticsEvent build() {
             return new AnalyticsEvent(
-                    eventId, type, userId, anonymousId, sessionId, occurredAt, receivedAt,
-                    properties, country, plan, signupCohort, deviceClass, enrichmentMissing);
+                    eventId, type, userId, anonymousId, sessionId, occurredAt, receivedAt, context,
+                    properties, country, plan, signupCohort, deviceClass, enrichmentMissing, late);
         }
     }
 
@@ -173,27 +191,62 @@ public record AnalyticsEvent(
 
         private static final Map<String, Function<AnalyticsEvent, Object>> COLUMNS = columns();
 
+        /** Struct columns filled from an Avro record of the event rather than a scalar. */
+        private static final String CONTEXT = "context";
+
+        private final Schema tableSchema;
         private final List<String> columnNames;
+        private final Set<String> structColumns;
+        private transient Map<String, AvroRowMapper<IndexedRecord>> structMappers;
 
         private Rows(Schema tableSchema) {
             List<String> names = new ArrayList<>();
+            Set<String> structs = new java.util.HashSet<>();
             for (Types.NestedField column : tableSchema.columns()) {
-                if (!COLUMNS.containsKey(column.name()) && column.isRequired()) {
-                    throw new IllegalArgumentException(
-                            "Table column " + column.name() + " is required but analytics events have no such field.");
+                if (!COLUMNS.containsKey(column.name())) {
+                    if (column.isRequired()) {
+                        throw new IllegalArgumentException(
+                                "Table column " + column.name() + " is required but analytics events have no such field.");
+                    }
+                    if (column.type().isStructType()) {
+                        structs.add(column.name());
+                    }
                 }
                 names.add(column.name());
             }
+            this.tableSchema = tableSchema;
             this.columnNames = List.copyOf(names);
+            this.structColumns = Set.copyOf(structs);
         }
 
         public RowData toRow(AnalyticsEvent event) {
             GenericRowData row = new GenericRowData(columnNames.size());
             for (int i = 0; i < columnNames.size(); i++) {
-                Function<AnalyticsEvent, Object> column = COLUMNS.get(columnNames.get(i));
-                row.setField(i, column == null ? null : column.apply(event));
+                String name = columnNames.get(i);
+                Function<AnalyticsEvent, Object> column = COLUMNS.get(name);
+                if (column != null) {
+                    row.setField(i, column.apply(event));
+                } else if (structColumns.contains(name)) {
+                    IndexedRecord record =
+                            name.equals(CONTEXT) ? event.context()
+                                    : name.equals(event.type()) ? event.properties() : null;
+                    row.setField(i, record == null ? null : struct(name, record));
+                }
             }
             return row;
+        }
+
+        /** The record as a struct of the column's type, by {@link AvroRowMapper}'s naming rules. */
+        private RowData struct(String column, IndexedRecord record) {
+            if (structMappers == null) {
+                structMappers = new HashMap<>();
+            }
+            return structMappers
+                    .computeIfAbsent(column, c -> AvroRowMapper.of(
+                            new Schema(tableSchema.findField(c).type().asStructType().fields()),
+                            record.getSchema(),
+                            Set.of()))
+                    .map(record);
         }
 
         private static Map<String, Function<AnalyticsEvent, Object>> columns() {
@@ -205,17 +258,13 @@ public record AnalyticsEvent(
             c.put("session_id", e -> text(e.sessionId()));
             c.put("occurred_at", e -> TimestampData.fromInstant(e.occurredAt()));
             c.put("received_at", e -> TimestampData.fromInstant(e.receivedAt()));
-            c.put("properties", e -> {
-                Map<Object, Object> map = new HashMap<>();
-                e.properties().forEach((k, v) -> map.put(text(k), text(v)));
-                return new GenericMapData(map);
-            });
             c.put("country", e -> text(e.country()));
             c.put("plan", e -> text(e.plan()));
             c.put("signup_cohort", e -> text(e.signupCohort()));
             c.put("device_class", e -> text(e.deviceClass()));
             c.put("enrichment_missing", e -> new GenericArrayData(
                     e.enrichmentMissing().stream().map(StringData::fromString).toArray()));
+            c.put("late", AnalyticsEvent::late);
             return Map.copyOf(c);
         }
 

@@ -1,15 +1,21 @@
 package io.onceflow.lake;
 
+import io.onceflow.analytics.EventTypes;
+import io.onceflow.analytics.events.EventContext;
 import io.onceflow.payments.model.PaymentResult;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.apache.iceberg.types.Types.NestedField.optional;
 import static org.apache.iceberg.types.Types.NestedField.required;
@@ -36,13 +42,17 @@ import static org.apache.iceberg.types.Types.NestedField.required;
  *
  * <h2>{@code analytics.events}</h2>
  *
- * See {@link AnalyticsEvent} for the columns. {@code properties} is a {@code map<string,
- * string>} rather than a JSON string: engines read {@code properties['plan']} without parsing,
- * and Parquet stores keys and values as dictionary-encoded columns; nested values arrive as
- * their JSON text. Partitioned by {@code day(occurred_at)} and {@code type}; distribution
- * {@code hash} on those, so each writer holds open files for a share of the (day, type)
- * partitions instead of every writer one file for each: fewer, larger files. The price is skew
- * when one type dominates a day: that partition's rows go through one writer.
+ * See {@link AnalyticsEvent} for the columns: the common fields of every event type, the shared
+ * {@code context} struct, the enrichment columns, {@code late}, and one optional struct column
+ * per event type ({@code page_view}, {@code purchase}, ...) holding that type's typed properties,
+ * derived from its Avro schema like {@code payments.results}: a query reads {@code
+ * purchase.revenue_minor} with its type, and a field added to a type's {@code .avsc} becomes a
+ * field of its column. (An earlier version had a {@code properties map<string,string>} column;
+ * tables created then keep it, null in new rows, since columns are never dropped.) Partitioned by
+ * {@code day(occurred_at)} and {@code type}; distribution {@code hash} on those, so each writer
+ * holds open files for a share of the (day, type) partitions instead of every writer one file
+ * for each: fewer, larger files. The price is skew when one type dominates a day: that
+ * partition's rows go through one writer.
  *
  * <p>Both tables: Parquet (zstd), format version 2, {@code write.target-file-size-bytes} and the
  * commit and snapshot-retention properties from {@link LakeSettings}, and old {@code
@@ -83,35 +93,65 @@ public final class LakeTables {
         return AvroRowMapper.of(tableSchema, PaymentResult.getClassSchema(), PAYMENT_RESULT_FLATTENED);
     }
 
-    /** {@code analytics.events}. */
+    /** {@code analytics.events} with the properties of the analytics job's current event schemas. */
     public static LakeTable analyticsEvents(LakeSettings settings) {
+        return analyticsEvents(
+                settings, EventTypes.propertiesSchemas(), EventContext.getClassSchema());
+    }
+
+    /**
+     * {@code analytics.events} with one optional struct column per event type, named by the type
+     * and derived from its Avro properties record by {@link AvroColumns}, so a field added to a
+     * type's {@code .avsc} becomes a field of its column at the next {@link
+     * LakeCatalog#ensureTable}.
+     *
+     * @param propertiesByType event type ({@code purchase}) → the schema of its properties record
+     * @param contextSchema the schema of the context record all types share
+     */
+    public static LakeTable analyticsEvents(
+            LakeSettings settings,
+            Map<String, org.apache.avro.Schema> propertiesByType,
+            org.apache.avro.Schema contextSchema) {
         Map<String, String> properties = common(settings);
         properties.put(TableProperties.WRITE_DISTRIBUTION_MODE, TableProperties.WRITE_DISTRIBUTION_MODE_HASH);
         properties.put(DEDUP_KEY_PROPERTY, "event_id");
-        Schema schema =
-                new Schema(
-                        required(1, "event_id", Types.StringType.get(), "Unique per event; the dedup key."),
-                        required(2, "type", Types.StringType.get(), "page_view, signup, purchase, ..."),
-                        optional(3, "user_id", Types.StringType.get()),
-                        optional(4, "anonymous_id", Types.StringType.get()),
-                        optional(5, "session_id", Types.StringType.get()),
-                        required(6, "occurred_at", Types.TimestampType.withZone(), "When it happened, on the device."),
-                        required(7, "received_at", Types.TimestampType.withZone(), "When the collector received it."),
-                        optional(8, "properties",
-                                Types.MapType.ofOptional(9, 10, Types.StringType.get(), Types.StringType.get()),
-                                "The event's own properties; nested values as JSON text."),
-                        optional(11, "country", Types.StringType.get(), "Enrichment: ISO 3166 country."),
-                        optional(12, "plan", Types.StringType.get(), "Enrichment: the user's plan."),
-                        optional(13, "signup_cohort", Types.StringType.get(), "Enrichment: e.g. 2025-W14."),
-                        optional(14, "device_class", Types.StringType.get(), "Enrichment: desktop, mobile, ..."),
-                        optional(15, "enrichment_missing",
-                                Types.ListType.ofRequired(16, Types.StringType.get()),
-                                "Enrichment columns that could not be filled, by name."));
+        AtomicInteger ids = new AtomicInteger();
+        List<Types.NestedField> columns = new ArrayList<>(List.of(
+                required(ids.incrementAndGet(), "event_id", Types.StringType.get(), "Unique per event; the dedup key."),
+                required(ids.incrementAndGet(), "type", Types.StringType.get(),
+                        "page_view, purchase, ...: also the name of the column with the event's properties."),
+                optional(ids.incrementAndGet(), "user_id", Types.StringType.get()),
+                optional(ids.incrementAndGet(), "anonymous_id", Types.StringType.get()),
+                optional(ids.incrementAndGet(), "session_id", Types.StringType.get()),
+                required(ids.incrementAndGet(), "occurred_at", Types.TimestampType.withZone(),
+                        "When it happened, on the device (event time)."),
+                required(ids.incrementAndGet(), "received_at", Types.TimestampType.withZone(),
+                        "When the collector received it."),
+                optional(ids.incrementAndGet(), "context", struct(contextSchema, ids), "User agent, ip, locale."),
+                optional(ids.incrementAndGet(), "country", Types.StringType.get(), "Enrichment: ISO 3166 country."),
+                optional(ids.incrementAndGet(), "plan", Types.StringType.get(), "Enrichment: the user's plan."),
+                optional(ids.incrementAndGet(), "signup_cohort", Types.StringType.get(),
+                        "Enrichment: ISO week of signup, e.g. 2025-W14."),
+                optional(ids.incrementAndGet(), "device_class", Types.StringType.get(),
+                        "Enrichment: desktop, mobile, tablet, bot, other."),
+                optional(ids.incrementAndGet(), "enrichment_missing",
+                        Types.ListType.ofRequired(ids.incrementAndGet(), Types.StringType.get()),
+                        "Enrichers that failed or timed out for this event, by name."),
+                optional(ids.incrementAndGet(), "late", Types.BooleanType.get(),
+                        "Came after its window's allowed lateness: not in analytics_minute.")));
+        propertiesByType.forEach((type, schema) -> columns.add(
+                optional(ids.incrementAndGet(), type, struct(schema, ids), "Properties of " + type + " events.")));
         return new LakeTable(
                 ANALYTICS_EVENTS,
-                schema,
+                new Schema(columns),
                 s -> PartitionSpec.builderFor(s).day("occurred_at").identity("type").build(),
                 properties);
+    }
+
+    /** The struct of an Avro record's columns, with field ids continuing from {@code ids}. */
+    private static Types.StructType struct(org.apache.avro.Schema record, AtomicInteger ids) {
+        Types.StructType struct = AvroColumns.schema(AvroColumns.nonNull(record), Set.of()).asStruct();
+        return TypeUtil.assignFreshIds(struct, ids::incrementAndGet).asStructType();
     }
 
     private static Map<String, String> common(LakeSettings settings) {

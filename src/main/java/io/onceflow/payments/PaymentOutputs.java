@@ -2,13 +2,11 @@ package io.onceflow.payments;
 
 import io.onceflow.payments.model.PaymentResult;
 import io.onceflow.payments.model.PaymentStatus;
-import io.onceflow.records.DeadLetter;
 import io.onceflow.records.OutboundRecord;
 import io.onceflow.records.SingleObjectCodec;
 
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.functions.FlatMapFunction;
-import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.util.Collector;
 
 import java.nio.ByteBuffer;
@@ -38,25 +36,6 @@ final class PaymentOutputs {
                                 result.getPaymentId(),
                                 PaymentResults.completedEvent(result)));
             }
-        }
-    }
-
-    /** Each dead letter to the dead-letter topic, under the key the bad record had. */
-    static final class DeadLetterRecords implements MapFunction<DeadLetter, OutboundRecord> {
-        private static final long serialVersionUID = 1L;
-        private final String topic;
-
-        DeadLetterRecords(String topic) {
-            this.topic = topic;
-        }
-
-        @Override
-        public OutboundRecord map(DeadLetter deadLetter) {
-            return OutboundRecord.newBuilder()
-                    .setTopic(topic)
-                    .setKey(deadLetter.getKey())
-                    .setValue(ByteBuffer.wrap(SingleObjectCodec.encode(deadLetter)))
-                    .build();
         }
     }
 

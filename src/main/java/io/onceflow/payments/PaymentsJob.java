@@ -1,11 +1,10 @@
 package io.onceflow.payments;
 
-import io.onceflow.config.JobSettings;
+import io.onceflow.config.JobSubmission;
 import io.onceflow.enrichment.gateway.HttpPaymentGateway;
 import io.onceflow.enrichment.gateway.PaymentGateway;
-import io.onceflow.ingest.BoundedKafkaSource;
 import io.onceflow.ingest.DeadLetters;
-import io.onceflow.ingest.SourceRecordDeserializer;
+import io.onceflow.ingest.KafkaSources;
 import io.onceflow.lake.LakeCatalog;
 import io.onceflow.lake.LakeSinks;
 import io.onceflow.lake.LakeTables;
@@ -20,25 +19,15 @@ import io.onceflow.sinks.kafka.TransactionalKafkaSinks;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateBackendOptions;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.function.SerializableSupplier;
 import org.apache.iceberg.Table;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
@@ -128,50 +117,7 @@ public final class PaymentsJob {
      * starts (tests, replays); unbounded runs forever.
      */
     public static Source<SourceRecord, ?, ?> requestsSource(PaymentsConfig config, boolean bounded) {
-        var kafka = config.kafka();
-        var builder =
-                KafkaSource.<SourceRecord>builder()
-                        .setBootstrapServers(kafka.bootstrapServers())
-                        .setGroupId(kafka.groupId())
-                        .setTopics(config.topics().requests())
-                        .setDeserializer(new SourceRecordDeserializer())
-                        .setStartingOffsets(startingOffsets(kafka.startingOffsets()))
-                        .setProperty("isolation.level", "read_committed")
-                        .setProperty("commit.offsets.on.checkpoint", "true");
-        kafka.properties().forEach(builder::setProperty);
-        if (bounded) {
-            builder.setBounded(OffsetsInitializer.latest());
-            return new BoundedKafkaSource<>(builder.build());
-        }
-        return builder.build();
-    }
-
-    private static OffsetsInitializer startingOffsets(String mode) {
-        switch (mode) {
-            case "earliest":
-                return OffsetsInitializer.earliest();
-            case "latest":
-                return OffsetsInitializer.latest();
-            default:
-                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-        }
-    }
-
-    /** Checkpointing and state backend as the job section says; restart policy is the cluster's. */
-    public static void configure(StreamExecutionEnvironment env, JobSettings job) {
-        Configuration conf = new Configuration();
-        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
-        if (!job.checkpointDirectory().isEmpty()) {
-            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, job.checkpointDirectory());
-        }
-        env.configure(conf);
-        env.setParallelism(job.parallelism());
-        env.enableCheckpointing(job.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        var checkpoints = env.getCheckpointConfig();
-        checkpoints.setCheckpointTimeout(job.checkpointTimeout().toMillis());
-        checkpoints.setMinPauseBetweenCheckpoints(job.minPauseBetweenCheckpoints().toMillis());
-        checkpoints.setMaxConcurrentCheckpoints(1);
+        return KafkaSources.records(config.kafka(), config.topics().requests(), bounded);
     }
 
     /** Adds the whole pipeline to {@code env}. */
@@ -228,7 +174,7 @@ public final class PaymentsJob {
                 .uid("encode-results")
                 .union(
                         deadLetters
-                                .map(new PaymentOutputs.DeadLetterRecords(config.topics().deadLetters()))
+                                .map(DeadLetters.toTopic(config.topics().deadLetters()))
                                 .name("Encode dead letters")
                                 .uid("encode-dead-letters"))
                 .sinkTo(connectors.kafka())
@@ -264,29 +210,11 @@ public final class PaymentsJob {
      * configuration is read here, on the client; the password it names is read on the TaskManagers.
      */
     public static void main(String[] args) throws Exception {
-        Path configFile = null;
-        Map<String, String> overrides = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--config") && i + 1 < args.length) {
-                configFile = Path.of(args[++i]);
-            } else if (args[i].equals("--set") && i + 1 < args.length) {
-                String[] pair = args[++i].split("=", 2);
-                if (pair.length != 2) {
-                    throw new IllegalArgumentException("--set takes section.key=value, not " + args[i]);
-                }
-                overrides.put(pair[0], pair[1]);
-            } else {
-                throw new IllegalArgumentException(
-                        "Usage: PaymentsJob --config <jobs/payments.yaml> [--set section.key=value ...]");
-            }
-        }
-        if (configFile == null) {
-            throw new IllegalArgumentException("PaymentsJob needs --config <jobs/payments.yaml>.");
-        }
-        PaymentsConfig config = PaymentsConfig.load(configFile, overrides);
+        var arguments = JobSubmission.parse(args, "PaymentsJob", "jobs/payments.yaml");
+        PaymentsConfig config = PaymentsConfig.load(arguments.configFile(), arguments.overrides());
         TransactionalKafkaSinks.checkBrokersAllowTransactionTimeout(config.kafka());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        configure(env, config.job());
+        JobSubmission.configure(env, config.job());
         new PaymentsJob(config).build(env, Connectors.of(config, false));
         env.execute(config.job().name());
     }

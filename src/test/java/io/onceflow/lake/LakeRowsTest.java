@@ -1,5 +1,9 @@
 package io.onceflow.lake;
 
+import io.onceflow.analytics.events.EventContext;
+import io.onceflow.analytics.events.PurchaseItem;
+import io.onceflow.analytics.events.PurchaseProperties;
+
 import io.onceflow.payments.model.PaymentResult;
 
 import org.apache.flink.table.data.ArrayData;
@@ -82,35 +86,52 @@ class LakeRowsTest {
     }
 
     @Test
-    void anAnalyticsEventBecomesARowOfTheEventsTable() {
+    void anAnalyticsEventBecomesARowOfTheEventsTableWithItsPropertiesInItsTypesColumn() {
         Schema events = LakeTables.analyticsEvents(LakeSettings.defaults()).schema();
         Instant occurred = Instant.parse("2025-06-01T10:15:30.123456Z");
-        AnalyticsEvent event = AnalyticsEvent.builder("e-1", "page_view", occurred, occurred.plusSeconds(2))
+        PurchaseProperties purchase = PurchaseProperties.newBuilder()
+                .setOrderId("o-1")
+                .setRevenueMinor(2_500)
+                .setCurrency("EUR")
+                .setItems(List.of(new PurchaseItem("sku-1", 2, 1_250L)))
+                .build();
+        AnalyticsEvent event = AnalyticsEvent.builder("e-1", "purchase", occurred, occurred.plusSeconds(2))
                 .anonymousId("anon-9")
-                .properties(Map.of("path", "/pricing", "referrer", "{\"q\":\"x\"}"))
+                .context(EventContext.newBuilder().setUserAgent("curl/8").build())
+                .properties(purchase)
                 .country("DE")
                 .deviceClass("mobile")
-                .enrichmentMissing(List.of("plan", "signup_cohort"))
+                .enrichmentMissing(List.of("user-profile"))
+                .late(true)
                 .build();
 
         RowData row = AnalyticsEvent.rows(events).toRow(event);
 
         assertThat(row.getArity()).isEqualTo(events.columns().size());
-        assertThat(row.getString(0).toString()).isEqualTo("e-1");
-        assertThat(row.getString(1).toString()).isEqualTo("page_view");
-        assertThat(row.isNullAt(2)).as("user_id").isTrue();
-        assertThat(row.getString(3).toString()).isEqualTo("anon-9");
-        assertThat(row.getTimestamp(5, 6).toInstant()).isEqualTo(occurred);
-        MapData properties = row.getMap(7);
-        assertThat(properties.size()).isEqualTo(2);
-        assertThat(row.getString(8).toString()).isEqualTo("DE");
-        assertThat(row.isNullAt(9)).as("plan").isTrue();
-        ArrayData missing = row.getArray(12);
-        assertThat(List.of(missing.getString(0).toString(), missing.getString(1).toString()))
-                .containsExactly("plan", "signup_cohort");
+        assertThat(row.getString(eventsCol(events, "event_id")).toString()).isEqualTo("e-1");
+        assertThat(row.getString(eventsCol(events, "type")).toString()).isEqualTo("purchase");
+        assertThat(row.isNullAt(eventsCol(events, "user_id"))).as("user_id").isTrue();
+        assertThat(row.getString(eventsCol(events, "anonymous_id")).toString()).isEqualTo("anon-9");
+        assertThat(row.getTimestamp(eventsCol(events, "occurred_at"), 6).toInstant()).isEqualTo(occurred);
+        assertThat(row.getRow(eventsCol(events, "context"), 3).getString(0).toString()).isEqualTo("curl/8");
+        assertThat(row.getString(eventsCol(events, "country")).toString()).isEqualTo("DE");
+        assertThat(row.isNullAt(eventsCol(events, "plan"))).as("plan").isTrue();
+        ArrayData missing = row.getArray(eventsCol(events, "enrichment_missing"));
+        assertThat(missing.getString(0).toString()).isEqualTo("user-profile");
+        assertThat(row.getBoolean(eventsCol(events, "late"))).isTrue();
+        RowData typed = row.getRow(eventsCol(events, "purchase"), 5);
+        assertThat(typed.getString(0).toString()).isEqualTo("o-1");
+        assertThat(typed.getLong(1)).isEqualTo(2_500);
+        assertThat(typed.getArray(3).getRow(0, 3).getString(0).toString()).isEqualTo("sku-1");
+        assertThat(typed.isNullAt(4)).as("coupon").isTrue();
+        assertThat(row.isNullAt(eventsCol(events, "page_view"))).as("other types' columns").isTrue();
 
         assertThatThrownBy(() -> AnalyticsEvent.builder("e-2", "x", null, occurred).build())
                 .hasMessage("occurredAt");
+    }
+
+    private static int eventsCol(Schema events, String name) {
+        return events.columns().indexOf(events.findField(name));
     }
 
     private static int col(String name) {

@@ -1,6 +1,7 @@
 package io.onceflow.payments;
 
 import io.onceflow.config.ConfigLoader;
+import io.onceflow.config.JobSubmission;
 import io.onceflow.lake.LakeCatalog;
 import io.onceflow.lake.LakeReader;
 import io.onceflow.lake.LakeTables;
@@ -18,14 +19,14 @@ import io.onceflow.sinks.postgres.CommitFaultInjectingSink;
 import io.onceflow.sinks.postgres.PostgresSink;
 import io.onceflow.testing.FaultInjectingMap;
 import io.onceflow.testing.Faults;
+import io.onceflow.testing.FlinkChaos;
+import io.onceflow.testing.RetainedMetrics;
 import io.onceflow.testing.TestServices;
 import io.onceflow.testing.TopicReader;
 
-import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -152,7 +153,7 @@ class PaymentsExactlyOnceITCase {
             PaymentsConfig config = config(run, topicPrefix, kafka.bootstrapServers(), database, gateway.baseUrl());
 
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            PaymentsJob.configure(env, config.job());
+            JobSubmission.configure(env, config.job());
             Configuration restarts = new Configuration();
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 20);
@@ -181,7 +182,7 @@ class PaymentsExactlyOnceITCase {
             long killAfterMillis = 3_000 + plan.nextInt(4_000);
             CompletableFuture<Void> taskManagerLoss =
                     CompletableFuture.runAsync(
-                            () -> loseATaskManager(miniCluster, job.getJobID(), killAfterMillis), chaos);
+                            () -> FlinkChaos.loseATaskManager(miniCluster, job.getJobID(), killAfterMillis), chaos);
             job.getJobExecutionResult().get(3, TimeUnit.MINUTES);
             taskManagerLoss.get(1, TimeUnit.MINUTES);
 
@@ -191,19 +192,6 @@ class PaymentsExactlyOnceITCase {
 
             verify(kafka.bootstrapServers(), topicPrefix, database, byOffset, gateway, config.job().name());
             verifyLake(config, resultPositions(kafka.bootstrapServers(), topicPrefix));
-        }
-    }
-
-    private static void loseATaskManager(MiniCluster miniCluster, JobID job, long afterMillis) {
-        try {
-            Thread.sleep(afterMillis); // a random moment of the run is the point, not a condition
-            if (miniCluster.getJobStatus(job).get().isGloballyTerminalState()) {
-                throw new IllegalStateException("The job ended before the TaskManager could be lost; lengthen the run");
-            }
-            miniCluster.terminateTaskManager(0).get(30, TimeUnit.SECONDS);
-            miniCluster.startTaskManager();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -451,14 +439,8 @@ class PaymentsExactlyOnceITCase {
         }
     }
 
-    /** A counter summed over every subtask of every attempt of the job (metrics are retained). */
     private static long counterOverAllAttempts(String jobName, String counter) {
-        return METRICS.getMetricsByGroup().entrySet().stream()
-                .filter(group -> List.of(group.getKey().getScopeComponents()).contains(jobName))
-                .map(group -> group.getValue().get(counter))
-                .filter(metric -> metric instanceof Counter)
-                .mapToLong(metric -> ((Counter) metric).getCount())
-                .sum();
+        return RetainedMetrics.counterOverAllAttempts(METRICS, jobName, counter);
     }
 
     private static long positionOf(PaymentResult result) {

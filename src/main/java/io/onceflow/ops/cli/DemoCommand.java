@@ -1,6 +1,12 @@
 package io.onceflow.ops.cli;
 
+import io.onceflow.config.JobSubmission;
+import io.onceflow.analytics.AnalyticsConfig;
+import io.onceflow.analytics.AnalyticsJob;
+import io.onceflow.lake.LakeCatalog;
+import io.onceflow.local.AnalyticsWorkload;
 import io.onceflow.local.LocalEnvironment;
+import io.onceflow.local.LocalFlink;
 import io.onceflow.local.PaymentWorkload;
 import io.onceflow.payments.PaymentsConfig;
 import io.onceflow.payments.PaymentsJob;
@@ -9,9 +15,6 @@ import io.onceflow.sinks.kafka.TransactionalKafkaSinks;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.StateRecoveryOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -43,20 +46,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code onceflow demo}: the payments job end to end on this machine, every part real — a KRaft
- * broker, PostgreSQL with seeded customers, the gateway simulator, a request generator and Flink
- * (RocksDB, checkpoints, web UI) — with a live summary of what it does.
+ * {@code onceflow demo}: both jobs end to end on this machine, every part real — a KRaft broker,
+ * PostgreSQL with seeded customers and users, the gateway simulator, a payment request generator
+ * and an analytics event generator, the data lake on local disk, and one Flink cluster (RocksDB,
+ * checkpoints, web UI) running the payments and the analytics job — with a live summary of what
+ * they do.
  *
- * <p>Stopping (Ctrl-C or {@code --duration}) stops the generator, waits until every request sent
- * has its committed result, prints the totals and stops the job with a savepoint; the next run
- * resumes from it, so nothing is processed twice across runs.
+ * <p>Stopping (Ctrl-C or {@code --duration}) stops the generators, waits until every request has
+ * its committed result and every event is in the lake or the dead letters, prints the totals and
+ * stops both jobs with savepoints; the next run resumes from them, so nothing is processed twice
+ * across runs.
  */
 @Command(
         name = "demo",
         mixinStandardHelpOptions = true,
         description = {
-            "Runs the payments job end to end on this machine: a local Kafka broker, PostgreSQL with"
-                    + " seeded customers, the gateway simulator, a request generator and Flink with its web UI.",
+            "Runs the payments and the analytics job end to end on this machine: a local Kafka broker,"
+                    + " PostgreSQL with seeded customers and users, the gateway simulator, both generators, the"
+                    + " data lake and one Flink cluster with its web UI.",
             "Ctrl-C (or --duration) stops it and prints the totals."
         })
 final class DemoCommand implements Callable<Integer> {
@@ -71,6 +78,15 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--rate", defaultValue = "200", description = "Requests per second the generator sends; 0 runs without it, for outside producers (default: ${DEFAULT-VALUE}).")
     int rate;
+
+    @Option(names = "--analytics-config", description = "Analytics job configuration (default: jobs/analytics.yaml of this checkout).")
+    Path analyticsConfig;
+
+    @Option(names = "--analytics-rate", defaultValue = "100", description = "Analytics events per second the second generator sends; 0 runs without it (default: ${DEFAULT-VALUE}).")
+    int analyticsRate;
+
+    @Option(names = "--users", defaultValue = "2000", description = "Users the analytics generator draws from; nine in ten are seeded into PostgreSQL (default: ${DEFAULT-VALUE}).")
+    int users;
 
     @Option(names = "--customers", defaultValue = "2000", description = "Customers seeded into PostgreSQL (default: ${DEFAULT-VALUE}).")
     int customers;
@@ -96,9 +112,13 @@ final class DemoCommand implements Callable<Integer> {
         }
         Files.createDirectories(data.resolve("logs"));
         CliLogging.toFile(data.resolve("logs/onceflow.log"));
-        Path configFile = config != null ? config : Path.of(System.getProperty("onceflow.home", "."), "jobs", "payments.yaml");
+        Path home = Path.of(System.getProperty("onceflow.home", "."));
+        Path configFile = config != null ? config : home.resolve("jobs/payments.yaml");
+        Path analyticsConfigFile = analyticsConfig != null ? analyticsConfig : home.resolve("jobs/analytics.yaml");
         PaymentsConfig shipped = PaymentsConfig.load(configFile, Map.of());
+        AnalyticsConfig shippedAnalytics = AnalyticsConfig.load(analyticsConfigFile, Map.of());
         var topics = shipped.topics();
+        var analyticsTopics = shippedAnalytics.topics();
 
         out.println("Starting Kafka, PostgreSQL and the gateway simulator in " + data + " ...");
         out.flush();
@@ -107,11 +127,15 @@ final class DemoCommand implements Callable<Integer> {
                         data,
                         LocalEnvironment.Ports.usual(),
                         LocalEnvironment.GatewayProfile.realistic(),
-                        List.of(topics.requests(), topics.results(), topics.completed(), topics.deadLetters()),
-                        shipped.job().parallelism())) {
+                        List.of(topics.requests(), topics.results(), topics.completed(), topics.deadLetters(),
+                                analyticsTopics.events(), analyticsTopics.deadLetters()),
+                        Math.max(shipped.job().parallelism(), shippedAnalytics.job().parallelism()))) {
             PaymentWorkload workload = new PaymentWorkload(System.nanoTime(), customers, Instant.now());
+            AnalyticsWorkload analyticsWorkload =
+                    new AnalyticsWorkload(System.nanoTime(), users, Instant.now(), Duration.ofMillis(10));
             try (Connection connection = local.postgresEndpoint().connect()) {
                 workload.seedCustomers(connection);
+                analyticsWorkload.seedUsers(connection);
             }
             Map<String, String> overrides = new LinkedHashMap<>();
             overrides.put("kafka.bootstrap-servers", local.kafka().bootstrapServers());
@@ -119,55 +143,81 @@ final class DemoCommand implements Callable<Integer> {
             overrides.put("postgres.user", local.postgresEndpoint().user());
             overrides.put("postgres.password-env", "");
             overrides.put("postgres.password-file", "");
-            overrides.put("gateway.url", local.gateway().baseUrl());
             overrides.put("job.checkpoint-directory", data.resolve("checkpoints").toUri().toString());
             overrides.put("lake.warehouse", data.resolve("lake").toUri().toString());
+            AnalyticsConfig analytics = AnalyticsConfig.load(analyticsConfigFile, overrides);
+            overrides.put("gateway.url", local.gateway().baseUrl());
             PaymentsConfig jobConfig = PaymentsConfig.load(configFile, overrides);
             TransactionalKafkaSinks.checkBrokersAllowTransactionTimeout(jobConfig.kafka());
 
             Path savepoints = data.resolve("savepoints");
+            Path analyticsSavepoints = savepoints.resolve("analytics");
             Path resumeFrom = latestSavepoint(savepoints);
+            Path analyticsResumeFrom = latestSavepoint(analyticsSavepoints);
             Configuration flink = new Configuration();
-            flink.set(RestOptions.PORT, uiPort);
-            flink.set(TaskManagerOptions.NUM_TASK_SLOTS, jobConfig.job().parallelism());
             flink.set(CoreOptions.TMP_DIRS, data.resolve("tmp").toString());
             flink.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, savepoints.toUri().toString());
-            if (resumeFrom != null) {
-                flink.set(StateRecoveryOptions.SAVEPOINT_PATH, resumeFrom.toUri().toString());
-            }
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
-            PaymentsJob.configure(env, jobConfig.job());
-            new PaymentsJob(jobConfig).build(env, PaymentsJob.Connectors.of(jobConfig, false));
-            JobClient job = env.executeAsync(jobConfig.job().name());
+            try (LocalFlink cluster = LocalFlink.start(
+                            flink, jobConfig.job().parallelism() + analytics.job().parallelism(), uiPort);
+                    LakeCatalog lake = LakeCatalog.open(analytics.lake(), analytics.lake().catalogEndpoint(analytics.postgres()))) {
+                StreamExecutionEnvironment env = cluster.environment();
+                JobSubmission.configure(env, jobConfig.job());
+                new PaymentsJob(jobConfig).build(env, PaymentsJob.Connectors.of(jobConfig, false));
+                JobClient job = cluster.submit(env, jobConfig.job().name(), resumeFrom);
 
-            DemoSummary summary = new DemoSummary(jobConfig, local.postgresEndpoint(), job.getJobID(), uiPort);
-            printHowToLookInside(out, local, jobConfig, resumeFrom);
-            Runtime.getRuntime().addShutdownHook(new Thread(this::stopAndWait, "demo-stop"));
+                StreamExecutionEnvironment analyticsEnv = cluster.environment();
+                JobSubmission.configure(analyticsEnv, analytics.job());
+                new AnalyticsJob(analytics).build(analyticsEnv, AnalyticsJob.Connectors.of(analytics, false));
+                JobClient analyticsJob = cluster.submit(analyticsEnv, analytics.job().name(), analyticsResumeFrom);
 
-            AtomicLong sent = new AtomicLong();
-            Thread generator = new Thread(() -> generate(local, topics.requests(), workload, sent), "demo-generator");
-            generator.setDaemon(true);
-            if (rate > 0) {
-                generator.start();
-            }
-            summary.printHeader(out);
-            long startedAt = System.nanoTime();
-            long deadline = duration == null ? Long.MAX_VALUE : startedAt + duration.toNanos();
-            while (!stopping.get() && System.nanoTime() < deadline) {
-                if (stopped.await(0, TimeUnit.SECONDS)) {
-                    break;
+                DemoSummary summary = new DemoSummary(jobConfig, local.postgresEndpoint(), job.getJobID(), uiPort);
+                AnalyticsSummary analyticsSummary = new AnalyticsSummary(analytics, local.postgresEndpoint(), lake);
+                printHowToLookInside(out, local, jobConfig, analytics, resumeFrom, analyticsResumeFrom);
+                Runtime.getRuntime().addShutdownHook(new Thread(this::stopAndWait, "demo-stop"));
+
+                AtomicLong sent = new AtomicLong();
+                Thread generator = new Thread(() -> generate(local, topics.requests(), workload, sent), "demo-generator");
+                generator.setDaemon(true);
+                if (rate > 0) {
+                    generator.start();
                 }
-                waitUntil(Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(5)));
+                AnalyticsCounts events = new AnalyticsCounts();
+                Thread analyticsGenerator = new Thread(
+                        () -> generateEvents(local, analyticsTopics.events(), analyticsWorkload, events),
+                        "demo-analytics-generator");
+                analyticsGenerator.setDaemon(true);
+                if (analyticsRate > 0) {
+                    analyticsGenerator.start();
+                }
+                summary.printHeader(out);
+                analyticsSummary.printHeader(out);
+                long startedAt = System.nanoTime();
+                long deadline = duration == null ? Long.MAX_VALUE : startedAt + duration.toNanos();
+                while (!stopping.get() && System.nanoTime() < deadline) {
+                    if (stopped.await(0, TimeUnit.SECONDS)) {
+                        break;
+                    }
+                    waitUntil(Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(5)));
+                    summary.printLine(out, sent.get(), startedAt);
+                    analyticsSummary.printLine(out, events.sent.get(), startedAt);
+                }
+                stopping.set(true);
+                generator.join(TimeUnit.SECONDS.toMillis(5));
+                analyticsGenerator.join(TimeUnit.SECONDS.toMillis(5));
+                out.println("Stopping: generators stopped; waiting for every request to have its committed result"
+                        + " and every event to be in the lake or the dead letters ...");
+                boolean caughtUp = summary.awaitAllAnswered(sent.get(), Duration.ofSeconds(60));
+                boolean eventsCaughtUp = analyticsSummary.awaitAllStored(
+                        events.distinctValid.get(), events.invalid.get(), Duration.ofSeconds(60));
                 summary.printLine(out, sent.get(), startedAt);
+                analyticsSummary.printLine(out, events.sent.get(), startedAt);
+                String savepoint = stopWithSavepoint(job, savepoints, out);
+                String analyticsSavepoint = stopWithSavepoint(analyticsJob, analyticsSavepoints, out);
+                summary.printTotals(out, sent.get(), caughtUp, savepoint);
+                analyticsSummary.printTotals(out, events.sent.get(), events.distinctValid.get(), eventsCaughtUp, analyticsSavepoint);
+                summary.close();
+                analyticsSummary.close();
             }
-            stopping.set(true);
-            generator.join(TimeUnit.SECONDS.toMillis(5));
-            out.println("Stopping: generator stopped; waiting for every request to have its committed result ...");
-            boolean caughtUp = summary.awaitAllAnswered(sent.get(), Duration.ofSeconds(60));
-            summary.printLine(out, sent.get(), startedAt);
-            String savepoint = stopWithSavepoint(job, savepoints, out);
-            summary.printTotals(out, sent.get(), caughtUp, savepoint);
-            summary.close();
         } finally {
             stopped.countDown();
         }
@@ -213,6 +263,41 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** What the analytics generator sent: all, distinct valid events, invalid ones. */
+    private static final class AnalyticsCounts {
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong distinctValid = new AtomicLong();
+        final AtomicLong invalid = new AtomicLong();
+    }
+
+    private void generateEvents(LocalEnvironment local, String topic, AnalyticsWorkload workload, AnalyticsCounts counts) {
+        try (var producer =
+                new KafkaProducer<byte[], byte[]>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, local.kafka().bootstrapServers(),
+                                ProducerConfig.ACKS_CONFIG, "all",
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                                ProducerConfig.LINGER_MS_CONFIG, 5),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
+            long interval = TimeUnit.SECONDS.toNanos(1) / analyticsRate;
+            long next = System.nanoTime();
+            while (!stopping.get()) {
+                AnalyticsWorkload.Generated event = workload.next();
+                producer.send(new ProducerRecord<>(topic, event.key(), event.value()));
+                counts.sent.incrementAndGet();
+                switch (event.kind()) {
+                    case NEW, LATE -> counts.distinctValid.incrementAndGet();
+                    case INVALID -> counts.invalid.incrementAndGet();
+                    case RETRY -> { }
+                }
+                next += interval;
+                waitUntil(next);
+            }
+            producer.flush();
+        }
+    }
+
     private static Path latestSavepoint(Path savepoints) throws Exception {
         if (!Files.isDirectory(savepoints)) {
             return null;
@@ -237,26 +322,37 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void printHowToLookInside(
-            PrintWriter out, LocalEnvironment local, PaymentsConfig config, Path resumedFrom) {
+            PrintWriter out, LocalEnvironment local, PaymentsConfig config, AnalyticsConfig analytics,
+            Path resumedFrom, Path analyticsResumedFrom) {
         var topics = config.topics();
         String bootstrap = local.kafka().bootstrapServers();
         out.println();
-        out.println("onceflow demo: the payments job is running on this machine.");
+        out.println("onceflow demo: the payments and the analytics job are running on this machine.");
         out.printf("  Flink web UI    http://127.0.0.1:%d%n", uiPort);
-        out.printf("  Kafka           %s  (topics %s, %s, %s, %s)%n", bootstrap, topics.requests(), topics.results(), topics.completed(), topics.deadLetters());
-        out.printf("  PostgreSQL      psql -h 127.0.0.1 -p %d -U %s %s   (tables payments, customers)%n", local.postgres().port(), local.postgres().user(), LocalEnvironment.DATABASE);
+        out.printf("  Kafka           %s  (topics %s, %s, %s, %s, %s, %s)%n", bootstrap, topics.requests(), topics.results(), topics.completed(), topics.deadLetters(), analytics.topics().events(), analytics.topics().deadLetters());
+        out.printf("  PostgreSQL      psql -h 127.0.0.1 -p %d -U %s %s   (tables payments, customers, users, analytics_minute)%n", local.postgres().port(), local.postgres().user(), LocalEnvironment.DATABASE);
         out.printf("  Gateway         %s  (the simulator: declines %s, transient errors %s)%n", local.gateway().baseUrl(), "4%", "2%");
         out.printf("  Watch results   deploy/onceflow consume --bootstrap-servers %s --topic %s%n", bootstrap, topics.results());
         out.printf("  Send your own   deploy/onceflow produce --bootstrap-servers %s --topic %s --file requests.jsonl%n", bootstrap, topics.requests());
-        out.printf("  Lake            deploy/onceflow lake stats --config %s --set postgres.url=%s --set postgres.user=%s --set postgres.password-env= --set lake.warehouse=%s payments.results%n",
+        out.printf("  Lake            deploy/onceflow lake stats --config %s --set postgres.url=%s --set postgres.user=%s --set postgres.password-env= --set lake.warehouse=%s analytics.events   (or payments.results)%n",
                 "jobs/payments.yaml", local.postgresEndpoint().jdbcUrl(), local.postgresEndpoint().user(), config.lake().warehouse());
+        out.printf("  Dead letters    deploy/onceflow consume --bootstrap-servers %s --topic %s --from-beginning%n", bootstrap, analytics.topics().deadLetters());
         out.printf("  Logs            %s%n", dataDirectory.toAbsolutePath().normalize().resolve("logs/onceflow.log"));
         if (resumedFrom != null) {
             out.printf("  Resumed from    %s%n", resumedFrom);
         }
+        if (analyticsResumedFrom != null) {
+            out.printf("  Resumed from    %s (analytics)%n", analyticsResumedFrom);
+        }
         out.println(rate > 0
                 ? "  Generator       " + rate + " requests/s, with repeats, reused keys, undecodable and invalid records, unknown customers"
                 : "  Generator       off: the job waits for outside producers");
+        out.println(analyticsRate > 0
+                ? "  Analytics       " + analyticsRate + " events/s, with SDK retries, invalid events of every reason, late"
+                        + " events, anonymous users and users missing from the users table"
+                : "  Analytics       generator off: the job waits for outside producers");
+        out.println("  Summary         first line payments (as before), second line analytics; lake commits are"
+                + " snapshots of analytics.events + payments.results");
         out.println("  Ctrl-C stops the demo and prints the totals.");
         out.println();
         out.flush();
