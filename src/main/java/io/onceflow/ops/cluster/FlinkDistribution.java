@@ -32,8 +32,8 @@ public final class FlinkDistribution {
 
     /**
      * The distribution in {@code lib}, resolving it first with Maven from {@code pom} when it is
-     * missing or older than the POM. Offline when system property {@code onceflow.maven.offline}
-     * is {@code true} (the tests pass Maven's own offline flag through).
+     * missing or older than the POM: offline first, since the local repository usually holds every
+     * jar already (the project's own build needs most of them), then online.
      */
     public static FlinkDistribution ensure(Path pom, Path lib) {
         Path stamp = lib.resolve(STAMP);
@@ -54,11 +54,20 @@ public final class FlinkDistribution {
     }
 
     private static synchronized void resolve(Path pom, Path lib) throws IOException {
+        Files.createDirectories(lib.getParent());
+        try {
+            resolve(pom, lib, true);
+        } catch (IOException offlineFailed) {
+            resolve(pom, lib, false);
+        }
+    }
+
+    private static void resolve(Path pom, Path lib, boolean offline) throws IOException {
         Path staging = lib.resolveSibling(lib.getFileName() + ".staging");
         deleteRecursively(staging);
         Files.createDirectories(staging);
         List<String> command = new ArrayList<>(List.of(maven(), "-B", "-q"));
-        if (Boolean.getBoolean("onceflow.maven.offline")) {
+        if (offline) {
             command.add("-o");
         }
         command.addAll(List.of(
@@ -92,6 +101,11 @@ public final class FlinkDistribution {
     private static String maven() {
         String explicit = System.getenv("ONCEFLOW_MAVEN");
         return explicit != null && !explicit.isBlank() ? explicit : "mvn";
+    }
+
+    /** The jars already in {@code lib}, as a running cluster's configuration names them. */
+    public static FlinkDistribution at(Path lib) {
+        return new FlinkDistribution(lib);
     }
 
     public Path lib() {

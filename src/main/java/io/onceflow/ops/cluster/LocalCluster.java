@@ -125,8 +125,8 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * The cluster last started in {@code home}, to inspect or stop it from another process: its
-     * ports come from the configuration that start wrote.
+     * The cluster last started in {@code home}, to inspect, stop or restart parts of it from
+     * another process: its ports and jars come from the configuration that start wrote.
      */
     public static LocalCluster existing(Path home) {
         Path config = home.resolve("conf/config.yaml");
@@ -135,8 +135,9 @@ public final class LocalCluster implements AutoCloseable {
         }
         Map<String, String> flat = readFlatConfig(config);
         int taskManagers = Integer.parseInt(flat.getOrDefault("onceflow.local.task-managers", "1"));
+        String lib = flat.get("onceflow.local.flink-lib");
         Settings settings =
-                new Settings(home, null, Integer.parseInt(flat.get("rest.port")), taskManagers,
+                new Settings(home, lib == null ? null : FlinkDistribution.at(Path.of(lib)), Integer.parseInt(flat.get("rest.port")), taskManagers,
                         Integer.parseInt(flat.getOrDefault("taskmanager.numberOfTaskSlots", "1")),
                         flat.get("jobmanager.memory.process.size"), flat.get("taskmanager.memory.process.size"), Map.of());
         LocalCluster cluster = new LocalCluster(settings);
@@ -286,6 +287,9 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private void ensureFlags() {
+        if (settings.distribution() == null) {
+            throw new FlinkRestException("The configuration in " + home + " names no Flink distribution; start the cluster again with cluster up.");
+        }
         if (jobManagerFlags == null) {
             jobManagerFlags = memoryFlags("GET_JM_RESOURCE_PARAMS");
             taskManagerFlags = memoryFlags("GET_TM_RESOURCE_PARAMS");
@@ -572,7 +576,9 @@ public final class LocalCluster implements AutoCloseable {
         // A lost TaskManager is noticed in 20 s rather than 50 s: the chaos runs kill them.
         conf.put("heartbeat.interval", "4000");
         conf.put("heartbeat.timeout", "20000");
+        // Not Flink's: what LocalCluster.existing needs to find and restart these processes.
         conf.put("onceflow.local.task-managers", String.valueOf(settings.taskManagers()));
+        conf.put("onceflow.local.flink-lib", settings.distribution().lib().toAbsolutePath().toString());
         conf.putAll(settings.extraConfig());
         StringBuilder yaml = new StringBuilder(
                 "# Written by onceflow's LocalCluster at every start; edits are overwritten.\n");
