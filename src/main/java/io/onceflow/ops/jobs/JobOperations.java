@@ -263,6 +263,8 @@ public final class JobOperations {
             throw new UpgradeFailed("Upgrade of '" + job + "' refused, the job keeps running: " + preCheck.summary(), preCheck, null);
         }
         log("State check passed: " + preCheck.summary());
+        // Uploaded while the old version still runs: the upload is not downtime.
+        String newJarId = upload(newJar);
 
         String oldJobId = runningJobId(current);
         log("Stopping job " + oldJobId + " with a savepoint ...");
@@ -286,9 +288,8 @@ public final class JobOperations {
 
         String newJobId = null;
         try {
-            String jarId = upload(newJar);
             log("Starting " + newJar.getFileName() + " from " + savepoint + " ...");
-            newJobId = rest.runJar(jarId, FlinkRest.RunRequest.of(next.programArgs()).withEntryClass(next.entryClass()).fromSavepoint(savepoint, allowDroppingState));
+            newJobId = rest.runJar(newJarId, FlinkRest.RunRequest.of(next.programArgs()).withEntryClass(next.entryClass()).fromSavepoint(savepoint, allowDroppingState));
             Submission.of(next, newJobId).withSavepoint(savepoint).save(records);
             awaitRunning(newJobId, stopRequested);
             Duration downtime = awaitCheckpoint(newJobId, stopRequested);
