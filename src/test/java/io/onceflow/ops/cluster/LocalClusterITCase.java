@@ -139,6 +139,18 @@ class LocalClusterITCase {
             send(150);
             awaitEveryRequestAnswered();
 
+            // The TaskManager dies: started again under the same resource id, it replaces the
+            // lost one at once and the job restores its latest checkpoint by itself.
+            String afterLossJob = afterLoss.lastOutLine();
+            long checkpointsBefore = rest.checkpoints(afterLossJob).completed();
+            cluster.killTaskManager(0);
+            cluster.startTaskManager(0);
+            rest.await("see the job recover on the restarted TaskManager", Duration.ofMinutes(2),
+                    () -> rest.allTasksRunning(afterLossJob) && rest.checkpoints(afterLossJob).completed() > checkpointsBefore,
+                    recovered -> recovered);
+            send(150);
+            awaitEveryRequestAnswered();
+
             System.out.printf("MEASURED local cluster: cluster up %d ms, submit to running+checkpoint %d ms, stop-with-savepoint %d ms%n",
                     upMillis, submitMillis, stopMillis);
         } finally {

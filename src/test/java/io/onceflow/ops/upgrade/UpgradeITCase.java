@@ -41,6 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class UpgradeITCase {
 
     private static final int KEYS = 10;
+    /** Upgrades back and forth between v2 and v1 after the first: 1 in CI, more with -Pupgrade-soak. */
+    private static final int ROUNDS = Integer.getInteger("onceflow.upgrade.rounds", 1);
 
     private static Path root;
     private static LocalCluster cluster;
@@ -85,6 +87,8 @@ class UpgradeITCase {
         assertThat(submit.exitCode()).as(submit.toString()).isZero();
         String v1Job = submit.lastOutLine();
 
+        List<Long> downtimes = new ArrayList<>();
+        int finalFields = 3;
         Thread flowing = producer.startFlowing();
         try {
             var retyped = OpsTesting.cli(concat(List.of("upgrade", "counter", "--check", "--jar", v3.toString()), where));
@@ -123,6 +127,20 @@ class UpgradeITCase {
             FlinkRest rest = cluster.rest();
             assertThat(rest.allTasksRunning(v2Job)).isTrue();
             System.out.println("MEASURED upgrade: " + upgrade.err().lines().filter(l -> l.startsWith("Upgraded")).findFirst().orElse("?"));
+            downtimes.add(downtime(upgrade.err()));
+
+            // v1 reads v2's state too (Avro ignores the field it does not know), so the soak
+            // alternates; every round must keep the counts exact.
+            for (int round = 2; round <= ROUNDS; round++) {
+                Path target = round % 2 == 0 ? v1 : v2;
+                var again = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", target.toString()), where));
+                assertThat(again.exitCode()).as("round " + round + ": " + again).isZero();
+                downtimes.add(downtime(again.err()));
+                finalFields = target == v2 ? 3 : 2;
+            }
+            List<Long> sorted = downtimes.stream().sorted().toList();
+            System.out.printf("MEASURED upgrade downtime over %d upgrades: min %d ms, median %d ms, max %d ms%n",
+                    sorted.size(), sorted.get(0), sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1));
         } finally {
             producer.stopFlowing(flowing);
         }
@@ -145,9 +163,15 @@ class UpgradeITCase {
                 assertThat(counts.get(i)).as("count %d of key %s", i + 1, key).isEqualTo(i + 1L);
             }
         });
-        // v1's Counter has 2 fields, v2's 3: the last outputs came from the upgraded job.
+        // v1's Counter has 2 fields, v2's 3: the last outputs came from the version upgraded to last.
         assertThat(lines.get(0)).endsWith(",2");
-        assertThat(lines.get(lines.size() - 1)).endsWith(",3");
+        assertThat(lines.get(lines.size() - 1)).endsWith("," + finalFields);
+    }
+
+    private static long downtime(String err) {
+        var matcher = java.util.regex.Pattern.compile("downtime (\\d+) ms").matcher(err);
+        assertThat(matcher.find()).as("downtime reported in: " + err).isTrue();
+        return Long.parseLong(matcher.group(1));
     }
 
     /** Input lines "key,id" with unique ids; flows at about 100 a second while an upgrade runs. */
