@@ -290,10 +290,13 @@ public final class JobOperations {
         try {
             log("Starting " + newJar.getFileName() + " from " + savepoint + " ...");
             newJobId = rest.runJar(newJarId, FlinkRest.RunRequest.of(next.programArgs()).withEntryClass(next.entryClass()).fromSavepoint(savepoint, allowDroppingState));
+            Duration accepted = Duration.ofNanos(System.nanoTime() - stopRequested);
             Submission.of(next, newJobId).withSavepoint(savepoint).save(records);
-            awaitRunning(newJobId, stopRequested);
+            Duration running = awaitRunning(newJobId, stopRequested);
             Duration downtime = awaitCheckpoint(newJobId, stopRequested);
-            log("Job " + newJobId + " runs the new version and completed a checkpoint; downtime " + downtime.toMillis() + " ms.");
+            log("Job " + newJobId + " runs the new version and completed a checkpoint; downtime " + downtime.toMillis()
+                    + " ms (savepoint " + stopTook.toMillis() + " ms, job accepted at " + accepted.toMillis()
+                    + " ms, every task running at " + running.toMillis() + " ms).");
             return new Upgraded(oldJobId, newJobId, savepoint, report, stopTook, downtime);
         } catch (RuntimeException e) {
             if (newJobId != null) {
