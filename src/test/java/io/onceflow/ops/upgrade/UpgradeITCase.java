@@ -91,18 +91,22 @@ class UpgradeITCase {
         int finalFields = 3;
         Thread flowing = producer.startFlowing();
         try {
-            var retyped = OpsTesting.cli(concat(List.of("upgrade", "counter", "--check", "--jar", v3.toString()), where));
+            // The checks alone share one savepoint of the running v1 (--savepoint); the upgrades
+            // below take their own.
+            String savepoint = cluster.rest().triggerSavepoint(v1Job, null, Duration.ofMinutes(2));
+            List<String> checkAgainst = concat(List.of("--check", "--savepoint", savepoint), where);
+            var retyped = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", v3.toString()), checkAgainst));
             assertThat(retyped.exitCode()).as(retyped.toString()).isEqualTo(1);
             assertThat(retyped.out()).startsWith("REFUSED")
                     .contains("state 'counter' (KEYED VALUE) of operator 'counter' cannot be read by the new job")
                     .contains("field 'note' of Counter: TYPE_MISMATCH");
             assertThat(retyped.err()).contains("Upgrade of 'counter' to v3.jar refused");
 
-            var uidGone = OpsTesting.cli(concat(List.of("upgrade", "counter", "--check", "--jar", v4.toString()), where));
+            var uidGone = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", v4.toString()), checkAgainst));
             assertThat(uidGone.exitCode()).as(uidGone.toString()).isEqualTo(1);
             assertThat(uidGone.out()).contains("operator 'counter' has state 'counter', '_timer_state/")
                     .contains("in the savepoint but is not in the new job");
-            var dropping = OpsTesting.cli(concat(List.of("upgrade", "counter", "--check", "--allow-dropping-state", "--jar", v4.toString()), where));
+            var dropping = OpsTesting.cli(concat(List.of("upgrade", "counter", "--allow-dropping-state", "--jar", v4.toString()), checkAgainst));
             assertThat(dropping.exitCode()).as(dropping.toString()).isZero();
             assertThat(dropping.out()).contains("dropped: operator 'counter' has state 'counter'");
 
