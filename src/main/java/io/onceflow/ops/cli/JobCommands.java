@@ -3,7 +3,6 @@ package io.onceflow.ops.cli;
 import io.onceflow.ops.cluster.FlinkRest;
 import io.onceflow.ops.jobs.JobOperations;
 import io.onceflow.ops.jobs.JobSpec;
-import io.onceflow.ops.jobs.Submission;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -170,9 +169,5 @@ final class JobCommands {
                     spec.job(), restoreFrom, started.jobId(), started.untilRunning().toMillis(), started.untilCheckpointed().toMillis());
             return 0;
         }
-    }
-
-    static String describe(Submission submission) {
-        return submission.job() + " (" + submission.jobId() + ", " + Path.of(submission.jar()).getFileName() + ")";
     }
 }
