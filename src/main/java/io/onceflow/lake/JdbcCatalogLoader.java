@@ -75,7 +75,10 @@ final class JdbcCatalogLoader implements CatalogLoader {
                                         props.getOrDefault(CatalogProperties.FILE_IO_IMPL, HADOOP_FILE_IO),
                                         props,
                                         hadoopConf),
-                        props -> new JdbcClientPool(endpoint.jdbcUrl(), withPassword(props)),
+                        props -> {
+                            PostgresEndpoint.registerDriver();
+                            return new JdbcClientPool(endpoint.jdbcUrl(), withPassword(props));
+                        },
                         true);
         catalog.setConf(hadoopConf);
         catalog.initialize(name, properties);

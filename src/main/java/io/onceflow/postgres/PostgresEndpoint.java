@@ -79,7 +79,23 @@ public final class PostgresEndpoint implements Serializable {
 
     /** A new JDBC connection, autocommit on, with the password read now. */
     public Connection connect() throws SQLException {
+        registerDriver();
         return DriverManager.getConnection(jdbcUrl, user, password.resolve());
+    }
+
+    /**
+     * Registers PostgreSQL's driver from this class's loader. DriverManager finds drivers through
+     * ServiceLoader once per JVM and then hands each caller only drivers of its own class loader:
+     * on a session cluster the second job (a resume, an upgrade) runs in a new user-code loader,
+     * finds only the first job's driver and fails with "No suitable driver". Loading the driver
+     * class in this loader runs its static registration.
+     */
+    public static void registerDriver() {
+        try {
+            Class.forName("org.postgresql.Driver", true, PostgresEndpoint.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("PostgreSQL's JDBC driver is not on the class path", e);
+        }
     }
 
     @Override

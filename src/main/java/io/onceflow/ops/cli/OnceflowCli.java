@@ -51,6 +51,12 @@ import java.util.concurrent.Callable;
             ProduceCommand.class,
             ConsumeCommand.class,
             LakeCommand.class,
+            ClusterCommand.class,
+            JobCommands.Submit.class,
+            JobCommands.Status.class,
+            JobCommands.Stop.class,
+            JobCommands.Resume.class,
+            UpgradeCommand.class,
         })
 public final class OnceflowCli implements Callable<Integer> {
 
@@ -143,7 +149,7 @@ public final class OnceflowCli implements Callable<Integer> {
     }
 
     private static String failureSentence(Exception e, CommandSpec command) {
-        if (e instanceof CliFailure) {
+        if (e instanceof CliFailure || e instanceof io.onceflow.ops.cluster.FlinkRestException) {
             return oneLine(e.getMessage());
         }
         // Kafka wraps the useful part: "Failed to construct kafka producer" around

@@ -1,0 +1,56 @@
+package io.onceflow.ops.cli;
+
+import io.onceflow.ops.jobs.JobSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A job by name, and what runs it ({@code @Mixin}). */
+final class JobOptions {
+
+    @Parameters(index = "0", paramLabel = "JOB", description = "The job: the name of its file in the jobs directory, e.g. payments.")
+    String job;
+
+    @Option(names = "--jobs-dir", paramLabel = "DIR", description = "Where the job files are (default: jobs/ of this checkout).")
+    Path jobsDirectory;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "The job's YAML file (default: <jobs-dir>/<JOB>.yaml).")
+    Path config;
+
+    @Option(names = "--jar", paramLabel = "JAR", description = "The job jar (default: target/onceflow-*-job.jar of this checkout).")
+    Path jar;
+
+    @Option(names = "--entry-class", paramLabel = "CLASS", description = "The job's main class (default: the jar manifest's).")
+    String entryClass;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a setting of the job's file, e.g. kafka.bootstrap-servers=127.0.0.1:9092; repeatable.")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    JobSpec spec() {
+        Path jobs = jobsDirectory != null ? jobsDirectory : ClusterOptions.home().resolve("jobs");
+        Path file = config != null ? config : JobSpec.configFileOf(jobs, job);
+        return new JobSpec(job, file, jar != null ? jar : defaultJar(), entryClass, overrides);
+    }
+
+    static Path defaultJar() {
+        Path target = ClusterOptions.home().resolve("target");
+        try (DirectoryStream<Path> jars = Files.newDirectoryStream(target, "onceflow-*-job.jar")) {
+            for (Path jar : jars) {
+                return jar;
+            }
+        } catch (IOException e) {
+            if (!Files.isDirectory(target)) {
+                return target.resolve("onceflow-job.jar");
+            }
+            throw new UncheckedIOException(e);
+        }
+        return target.resolve("onceflow-job.jar");
+    }
+}

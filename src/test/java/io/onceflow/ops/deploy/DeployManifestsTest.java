@@ -1,0 +1,204 @@
+package io.onceflow.ops.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.onceflow.payments.PaymentsConfig;
+import org.apache.flink.util.TimeUtils;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The production deploy files against the job files they deploy, since no Kubernetes runs here:
+ * one FlinkDeployment per {@code jobs/*.yaml} and no other, each in savepoint upgrade mode with
+ * RocksDB incremental checkpoints retained on cancellation, the job's parallelism and checkpoint
+ * interval, a fixed max parallelism, Prometheus metrics and resources, and arguments that give
+ * the job its own file, as the image lays it out, with overrides of settings that exist; the image
+ * on the project's Flink version; the dashboard on metrics that exist.
+ */
+class DeployManifestsTest {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path JOBS = Path.of("jobs");
+    private static final Path MANIFESTS = Path.of("deploy/k8s");
+    private static final String SUFFIX = "-flinkdeployment.yaml";
+    private static final String IMAGE_JOBS = "/opt/flink/usrlib/jobs/";
+
+    @Test
+    void everyJobHasAManifestAndEveryManifestAJob() throws IOException {
+        Set<String> jobs = names(JOBS, ".yaml");
+        Set<String> manifests = names(MANIFESTS, SUFFIX);
+        assertThat(jobs).as("job files in jobs/").isNotEmpty();
+        assertThat(manifests).as("FlinkDeployments in deploy/k8s for the job files " + jobs).isEqualTo(jobs);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> eachManifestMatchesItsJobFile() throws IOException {
+        return names(MANIFESTS, SUFFIX).stream().map(job -> DynamicTest.dynamicTest(job, () -> checkManifest(job)));
+    }
+
+    private static void checkManifest(String job) throws Exception {
+        JsonNode jobFile = YAML.readTree(JOBS.resolve(job + ".yaml").toFile());
+        JsonNode manifest = YAML.readTree(MANIFESTS.resolve(job + SUFFIX).toFile());
+        assertThat(manifest.path("apiVersion").asText()).isEqualTo("flink.apache.org/v1beta1");
+        assertThat(manifest.path("kind").asText()).isEqualTo("FlinkDeployment");
+        JsonNode spec = manifest.path("spec");
+        JsonNode flink = spec.path("flinkConfiguration");
+        JsonNode jobSpec = spec.path("job");
+
+        // Upgrades go through savepoints and never drop state silently.
+        assertThat(jobSpec.path("upgradeMode").asText()).isEqualTo("savepoint");
+        assertThat(jobSpec.path("allowNonRestoredState").asBoolean(false)).isFalse();
+        assertThat(flink.path("state.backend.type").asText()).isEqualTo("rocksdb");
+        assertThat(flink.path("execution.checkpointing.incremental").asText()).isEqualTo("true");
+        assertThat(flink.path("execution.checkpointing.externalized-checkpoint-retention").asText()).isEqualTo("RETAIN_ON_CANCELLATION");
+        assertThat(flink.path("execution.checkpointing.savepoint-dir").asText()).isNotBlank();
+        assertThat(flink.path("execution.checkpointing.dir").asText()).isNotBlank();
+        assertThat(flink.path("pipeline.max-parallelism").asInt()).as("a fixed max parallelism (key groups)").isPositive();
+        assertThat(flink.path("metrics.reporter.prom.factory.class").asText())
+                .isEqualTo("org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+
+        // The job file as the manifest's arguments make it.
+        List<String> args = new ArrayList<>();
+        jobSpec.path("args").forEach(a -> args.add(a.asText()));
+        assertThat(args).as("job.args").containsSubsequence("--config", IMAGE_JOBS + job + ".yaml");
+        Map<String, String> overrides = overrides(args);
+        overrides.keySet().forEach(key -> assertThat(exists(jobFile, key))
+                .as("--set %s names a setting of jobs/%s.yaml", key, job).isTrue());
+        JsonNode effective = withOverrides(jobFile, overrides);
+
+        int parallelism = effective.path("job").path("parallelism").asInt();
+        assertThat(jobSpec.path("parallelism").asInt()).as("parallelism").isEqualTo(parallelism);
+        assertThat(flink.path("pipeline.max-parallelism").asInt()).isGreaterThanOrEqualTo(parallelism);
+        assertThat(TimeUtils.parseDuration(flink.path("execution.checkpointing.interval").asText()))
+                .as("checkpoint interval")
+                .isEqualTo(TimeUtils.parseDuration(effective.path("job").path("checkpoint-interval").asText()));
+        String namespace = effective.path("job").path("namespace").asText();
+        assertThat(namespace).as("job.namespace (transactional id prefix)").isNotBlank();
+
+        // The jar and entry class the image holds.
+        assertThat(jobSpec.path("jarURI").asText()).isEqualTo("local:///opt/flink/usrlib/onceflow-job.jar");
+        String entryClass = jobSpec.path("entryClass").asText();
+        assertThat(Class.forName(entryClass).getMethod("main", String[].class)).isNotNull();
+
+        for (String role : List.of("jobManager", "taskManager")) {
+            JsonNode resource = spec.path(role).path("resource");
+            assertThat(resource.path("memory").asText()).as(role + " memory").isNotBlank();
+            assertThat(resource.path("cpu").asDouble()).as(role + " cpu").isPositive();
+        }
+
+        if (job.equals("payments")) {
+            // The job's own loader accepts the file with the manifest's overrides.
+            PaymentsConfig config = PaymentsConfig.load(JOBS.resolve("payments.yaml"), overrides);
+            assertThat(config.job().parallelism()).isEqualTo(jobSpec.path("parallelism").asInt());
+            assertThat(entryClass).isEqualTo(io.onceflow.payments.PaymentsJob.class.getName());
+        }
+    }
+
+    @Test
+    void theImageIsTheProjectsFlinkWithTheJarAndJobFilesWhereTheManifestsLookForThem() throws IOException {
+        String dockerfile = Files.readString(Path.of("deploy/docker/Dockerfile"));
+        String pom = Files.readString(Path.of("pom.xml"));
+        Matcher flinkVersion = Pattern.compile("<flink.version>([^<]+)</flink.version>").matcher(pom);
+        assertThat(flinkVersion.find()).isTrue();
+        assertThat(dockerfile).containsPattern("(?m)^FROM flink:" + Pattern.quote(flinkVersion.group(1)) + "-java17$");
+        assertThat(dockerfile).containsPattern("(?m)^COPY .*target/onceflow-\\*-job\\.jar /opt/flink/usrlib/onceflow-job\\.jar$");
+        assertThat(dockerfile).containsPattern("(?m)^COPY .*jobs/ " + Pattern.quote(IMAGE_JOBS) + "$");
+    }
+
+    @Test
+    void theDashboardShowsMetricsTheJobsRegisterOrFlinkReports() throws IOException {
+        JsonNode dashboard = JSON.readTree(Path.of("deploy/grafana/onceflow-dashboard.json").toFile());
+        List<String> expressions = new ArrayList<>();
+        dashboard.path("panels").forEach(panel -> panel.path("targets").forEach(t -> expressions.add(t.path("expr").asText())));
+        assertThat(expressions).isNotEmpty();
+        String all = String.join("\n", expressions);
+
+        String sources = sources();
+        Set<String> flinkOwn = Set.of("pendingRecords", "KafkaSourceReader_KafkaConsumer_records_lag_max");
+        Matcher operatorMetric = Pattern.compile("flink_taskmanager_job_task_operator_([A-Za-z_]+)").matcher(all);
+        Set<String> referenced = new TreeSet<>();
+        while (operatorMetric.find()) {
+            referenced.add(operatorMetric.group(1));
+        }
+        for (String metric : referenced) {
+            String registered = metric.startsWith("results_") ? "results" : metric;
+            assertThat(flinkOwn.contains(metric) || sources.contains("\"" + registered + "\""))
+                    .as("operator metric %s is registered by the code or reported by Flink", metric).isTrue();
+        }
+        // What the issue asks the dashboard to show.
+        assertThat(all).contains("results_", "deadLetters", "gatewayLatencyMillis", "gatewayCircuitState", "customerCacheHitRate",
+                "lastCheckpointDuration", "lastCheckpointSize", "rowsWritten", "transactionsCommitted", "rowsSkippedByConflict",
+                "pendingRecords", "backPressuredTimeMsPerSecond");
+    }
+
+    private static Set<String> names(Path directory, String suffix) throws IOException {
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith(suffix))
+                    .map(n -> n.substring(0, n.length() - suffix.length()))
+                    .collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    private static Map<String, String> overrides(List<String> args) {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--set")) {
+                String[] pair = args.get(++i).split("=", 2);
+                assertThat(pair).as("--set takes KEY=VALUE").hasSize(2);
+                overrides.put(pair[0], pair[1]);
+            }
+        }
+        return overrides;
+    }
+
+    private static boolean exists(JsonNode tree, String dottedKey) {
+        JsonNode node = tree;
+        for (String part : dottedKey.split("\\.")) {
+            node = node.path(part);
+        }
+        return !node.isMissingNode();
+    }
+
+    private static JsonNode withOverrides(JsonNode tree, Map<String, String> overrides) {
+        JsonNode copy = tree.deepCopy();
+        overrides.forEach((key, value) -> {
+            String[] parts = key.split("\\.");
+            var node = (com.fasterxml.jackson.databind.node.ObjectNode) copy;
+            for (int i = 0; i < parts.length - 1; i++) {
+                node = (com.fasterxml.jackson.databind.node.ObjectNode) node.path(parts[i]);
+            }
+            node.put(parts[parts.length - 1], value);
+        });
+        return copy;
+    }
+
+    private static String sources() throws IOException {
+        StringBuilder all = new StringBuilder();
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                all.append(Files.readString(file));
+            }
+        }
+        return all.toString();
+    }
+}
