@@ -109,7 +109,7 @@ class AnalyticsExactlyOnceITCase {
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(2)
                             .setNumberSlotsPerTaskManager(PARALLELISM)
-                            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
+                            .setConfiguration(FlinkChaos.miniClusterConfiguration(METRICS.addToConfiguration(new Configuration())))
                             .build());
 
     private static ExecutorService chaos;

@@ -94,7 +94,7 @@ class PaymentsExactlyOnceITCase {
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(2)
                             .setNumberSlotsPerTaskManager(PARALLELISM)
-                            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
+                            .setConfiguration(FlinkChaos.miniClusterConfiguration(METRICS.addToConfiguration(new Configuration())))
                             .build());
 
     private static ExecutorService chaos;
