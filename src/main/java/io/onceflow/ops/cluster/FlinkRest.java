@@ -229,6 +229,15 @@ public final class FlinkRest {
         return Optional.of(firstLine(stack));
     }
 
+    /**
+     * When the job last failed (a task failure, a lost TaskManager), in epoch milliseconds; 0 when
+     * it never did. A region failover leaves the job RUNNING, so this is how to see one happened.
+     */
+    public long latestFailureAt(String jobId) {
+        JsonNode history = get("jobs/" + jobId + "/exceptions?maxExceptions=1").path("exceptionHistory").path("entries");
+        return history.isEmpty() ? 0 : history.get(0).path("timestamp").asLong();
+    }
+
     /** Checkpoint statistics of a job: completed count and the latest completed checkpoint. */
     public record Checkpoints(long completed, long failed, long latestCompletedId, String latestCompletedPath, long latestCompletedAt) {}
 
