@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -28,6 +29,7 @@ import java.util.stream.Stream;
  */
 public final class JobOperations {
 
+    private static final int SAVEPOINT_ATTEMPTS = 3;
     private static final Pattern CHECKPOINT_DIRECTORY = Pattern.compile("chk-(\\d+)");
 
     private final FlinkRest rest;
@@ -121,6 +123,28 @@ public final class JobOperations {
         });
     }
 
+    /**
+     * Takes a savepoint (or stops with one) once every task of the job runs. A savepoint is
+     * refused while a task restarts ("is not being executed at the moment"), which a job that is
+     * failing over after a database or broker hiccup does for a few seconds; the job keeps
+     * running then, so the request is made again, at most {@value #SAVEPOINT_ATTEMPTS} times.
+     */
+    private String whenRunning(String jobId, String what, Supplier<String> savepoint) {
+        for (int attempt = 1; ; attempt++) {
+            rest.await("see every task of job " + jobId + " running before it can " + what, timeout,
+                    () -> rest.allTasksRunning(jobId), running -> running);
+            try {
+                return savepoint.get();
+            } catch (FlinkRestException e) {
+                boolean stillRunning = rest.job(jobId).map(job -> job.state().equals("RUNNING")).orElse(false);
+                if (!stillRunning || attempt == SAVEPOINT_ATTEMPTS) {
+                    throw e;
+                }
+                log("Could not " + what + " (" + e.getMessage() + "); the job still runs, trying again.");
+            }
+        }
+    }
+
     /** The running job of this name: the one remembered, or the only one on the cluster by that name. */
     public String runningJobId(JobSpec spec) {
         String name = spec.flinkJobName();
@@ -150,7 +174,7 @@ public final class JobOperations {
         String jobId = runningJobId(spec);
         log("Stopping job " + jobId + " with a savepoint ...");
         long start = System.nanoTime();
-        String savepoint = rest.stopWithSavepoint(jobId, targetDirectory, timeout);
+        String savepoint = whenRunning(jobId, "stop it with a savepoint", () -> rest.stopWithSavepoint(jobId, targetDirectory, timeout));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         Submission.load(records, spec.job())
                 .filter(s -> s.jobId().equals(jobId))
@@ -238,7 +262,7 @@ public final class JobOperations {
     public CheckReport checkRunning(JobSpec current, Path newJar, StateCheck check, boolean allowDroppingState) {
         String jobId = runningJobId(current);
         log("Taking a savepoint of job " + jobId + " to check the new version against (the job keeps running) ...");
-        String savepoint = rest.triggerSavepoint(jobId, null, timeout);
+        String savepoint = whenRunning(jobId, "take a savepoint", () -> rest.triggerSavepoint(jobId, null, timeout));
         try {
             return check.check(savepoint, current.withJar(newJar), allowDroppingState);
         } finally {
@@ -269,7 +293,7 @@ public final class JobOperations {
         String oldJobId = runningJobId(current);
         log("Stopping job " + oldJobId + " with a savepoint ...");
         long stopRequested = System.nanoTime();
-        String savepoint = rest.stopWithSavepoint(oldJobId, null, timeout);
+        String savepoint = whenRunning(oldJobId, "stop it with a savepoint", () -> rest.stopWithSavepoint(oldJobId, null, timeout));
         Duration stopTook = Duration.ofNanos(System.nanoTime() - stopRequested);
         Submission.load(records, job).ifPresent(s -> s.withSavepoint(savepoint).save(records));
         log("Savepoint " + savepoint + " (" + stopTook.toMillis() + " ms).");

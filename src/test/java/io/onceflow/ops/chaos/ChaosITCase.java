@@ -177,13 +177,18 @@ class ChaosITCase {
             case "jobmanager" -> {
                 cluster.killJobManager();
                 cluster.startJobManager(Duration.ofMinutes(1));
+                long jobManagerBack = millisSince(start);
                 rest.await("see both TaskManagers register again", Duration.ofMinutes(1), rest::taskManagerCount, n -> n >= 2);
+                long taskManagersBack = millisSince(start);
+                List<String> resumed = new ArrayList<>();
                 for (String job : JOBS) {
                     var resume = cli(concat(List.of("resume", job, "--latest-checkpoint"), clusterDir));
                     jobIds.put(job, resume.lastOutLine());
+                    resumed.add(job + " running at " + millisSince(start) + " ms");
                 }
                 checkpointsBefore = Map.of();
-                what = "kill -9 of the JobManager, both jobs resumed from their latest checkpoints";
+                what = String.format("kill -9 of the JobManager (back at %d ms, TaskManagers registered at %d ms, %s)",
+                        jobManagerBack, taskManagersBack, String.join(", ", resumed));
             }
             case "postgres" -> {
                 services.postgres().restart();
