@@ -227,7 +227,12 @@ class PaymentsExactlyOnceITCase {
                 new KafkaProducer<byte[], byte[]>(
                         Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                                 ProducerConfig.ACKS_CONFIG, "all",
-                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                                // Under heavy load a produce request can outlast the 30 s default; once, in a soak
+                                // at load 19, the test's own producer then met OutOfOrderSequenceException and its
+                                // batches expired. The job is not under test there, so give the broker time.
+                                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 120_000,
+                                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000),
                         new ByteArraySerializer(),
                         new ByteArraySerializer())) {
             var sends = new ArrayList<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>>();
