@@ -31,6 +31,20 @@ public record JobSpec(String job, Path configFile, Path jar, String entryClass, 
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
+    /**
+     * The main class of each job this project ships, by the name of its file in {@code jobs/}.
+     * The job jar's manifest names only one main class ({@code PaymentsJob}), so a job that is
+     * not in here needs its entry class given explicitly.
+     */
+    public static final Map<String, String> KNOWN_ENTRY_CLASSES = Map.of(
+            "payments", "io.onceflow.payments.PaymentsJob",
+            "analytics", "io.onceflow.analytics.AnalyticsJob");
+
+    /** The entry class of a job this project ships; empty for any other job. */
+    public static java.util.Optional<String> knownEntryClass(String job) {
+        return java.util.Optional.ofNullable(KNOWN_ENTRY_CLASSES.get(job));
+    }
+
     public JobSpec {
         configFile = configFile.toAbsolutePath().normalize();
         jar = jar == null ? null : jar.toAbsolutePath().normalize();
