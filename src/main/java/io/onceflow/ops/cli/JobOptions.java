@@ -40,6 +40,12 @@ final class JobOptions {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a setting of the job's file, e.g. kafka.bootstrap-servers=127.0.0.1:9092; repeatable.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
+    /** The job's YAML file: {@code --config}, else {@code <jobs-dir>/<JOB>.yaml}. */
+    Path configFile() {
+        Path jobs = jobsDirectory != null ? jobsDirectory : ClusterOptions.home().resolve("jobs");
+        return config != null ? config : JobSpec.configFileOf(jobs, job);
+    }
+
     JobSpec spec() {
         Path jobs = jobsDirectory != null ? jobsDirectory : ClusterOptions.home().resolve("jobs");
         String entry = entryClass != null ? entryClass : JobSpec.knownEntryClass(job).orElseThrow(() -> new ParameterException(

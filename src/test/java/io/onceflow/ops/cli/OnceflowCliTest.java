@@ -215,4 +215,28 @@ class OnceflowCliTest {
         assertOneSentence(run, 2);
         assertThat(run.err()).contains("'billing'").contains("analytics, payments").contains("--entry-class");
     }
+
+    @Test
+    void timesAreIsoInstantsNowOrNowMinusADuration() {
+        var clock = java.time.Clock.fixed(java.time.Instant.parse("2025-06-01T12:00:00Z"), java.time.ZoneOffset.UTC);
+        var times = new InstantConverter(clock);
+
+        assertThat(times.convert("2025-06-01T10:00:00Z")).isEqualTo(java.time.Instant.parse("2025-06-01T10:00:00Z"));
+        assertThat(times.convert("2025-06-01T14:00+02:00")).isEqualTo(java.time.Instant.parse("2025-06-01T12:00:00Z"));
+        assertThat(times.convert("now")).isEqualTo(clock.instant());
+        assertThat(times.convert("now-15m")).isEqualTo(java.time.Instant.parse("2025-06-01T11:45:00Z"));
+        assertThatThrownBy(() -> times.convert("yesterday")).isInstanceOf(TypeConversionException.class).hasMessageContaining("now-15m");
+        assertThatThrownBy(() -> times.convert("2025-06-01T10:00:00")).isInstanceOf(TypeConversionException.class);
+    }
+
+    @Test
+    void reconcileOfAnUnknownJobOrAnEmptyRangeIsOneSentence() {
+        CliRun unknown = CliRun.of("reconcile", "billing", "--config", "jobs/payments.yaml", "--from", "now-1h");
+        assertOneSentence(unknown, 2);
+        assertThat(unknown.err()).contains("not 'billing'");
+
+        CliRun backwards = CliRun.of("reconcile", "payments", "--from", "2025-06-01T12:00:00Z", "--to", "2025-06-01T11:00:00Z");
+        assertOneSentence(backwards, 2);
+        assertThat(backwards.err()).contains("is not before --to");
+    }
 }
