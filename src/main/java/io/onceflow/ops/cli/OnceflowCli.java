@@ -58,6 +58,7 @@ import java.util.concurrent.Callable;
             JobCommands.Resume.class,
             UpgradeCommand.class,
             ReconcileCommand.class,
+            ReplayCommand.class,
         })
 public final class OnceflowCli implements Callable<Integer> {
 

@@ -27,7 +27,7 @@ import java.util.Map;
  * <p>Only the {@code job} section is read here (name, parallelism, checkpointing); the job's own
  * configuration class validates the whole file when its main runs.
  */
-public record JobSpec(String job, Path configFile, Path jar, String entryClass, Map<String, String> overrides) {
+public record JobSpec(String job, Path configFile, Path jar, String entryClass, Map<String, String> overrides, List<String> extraArgs) {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -49,6 +49,11 @@ public record JobSpec(String job, Path configFile, Path jar, String entryClass, 
         configFile = configFile.toAbsolutePath().normalize();
         jar = jar == null ? null : jar.toAbsolutePath().normalize();
         overrides = Map.copyOf(new LinkedHashMap<>(overrides));
+        extraArgs = List.copyOf(extraArgs);
+    }
+
+    public JobSpec(String job, Path configFile, Path jar, String entryClass, Map<String, String> overrides) {
+        this(job, configFile, jar, entryClass, overrides, List.of());
     }
 
     /** {@code <jobsDirectory>/<job>.yaml}, refused with one sentence when it does not exist. */
@@ -66,11 +71,12 @@ public record JobSpec(String job, Path configFile, Path jar, String entryClass, 
             args.add("--set");
             args.add(key + "=" + value);
         });
+        args.addAll(extraArgs);
         return args;
     }
 
     public JobSpec withJar(Path newJar) {
-        return new JobSpec(job, configFile, newJar, entryClass, overrides);
+        return new JobSpec(job, configFile, newJar, entryClass, overrides, extraArgs);
     }
 
     /** The job's name on the cluster: {@code job.name} of the file, overrides applied. */

@@ -1,5 +1,6 @@
 package io.onceflow.ops.reconcile;
 
+import io.onceflow.ingest.TopicRange;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.onceflow.analytics.AnalyticsConfig;
@@ -50,20 +51,68 @@ public final class AnalyticsReconciler {
 
     private AnalyticsReconciler() {}
 
+    /** The records of a range of {@code analytics.events}: each position's eventId (null when it has none). */
+    public record RangeEvents(TopicRange range, Map<String, String> idsByPosition, long oldestTimestamp) {
+        /** Every eventId the range's records name, valid or not. */
+        public Set<String> named() {
+            Set<String> named = new HashSet<>();
+            idsByPosition.values().stream().filter(Objects::nonNull).forEach(named::add);
+            return named;
+        }
+    }
+
+    /** Reads the records of {@code range} (already resolved) and their eventIds. */
+    public static RangeEvents read(KafkaConsumer<byte[], byte[]> consumer, TopicRange range) {
+        Map<String, String> idsByPosition = new HashMap<>();
+        long[] oldest = {Long.MAX_VALUE};
+        range.read(consumer, STALL, record -> {
+            idsByPosition.put(PaymentsReconciler.key(record.partition(), record.offset()), eventId(record.value()));
+            oldest[0] = Math.min(oldest[0], record.timestamp());
+        });
+        return new RangeEvents(range, idsByPosition, oldest[0]);
+    }
+
+    /** What the lake holds of a set of eventIds: rows per id, and the windows their non-late rows fall in. */
+    public record LakeEvents(Map<String, Integer> rowsById, Set<String> windows, Instant firstWindow, Instant lastWindow) {}
+
+    /** Scans the lake table for the rows of {@code ids}; windows only of the rows whose id is in {@code windowsOf}. */
+    public static LakeEvents lakeEvents(Table table, Set<String> ids, Set<String> windowsOf, MinuteTotals totals) {
+        Map<String, Integer> rows = new HashMap<>();
+        Set<String> windows = new TreeSet<>();
+        Instant[] span = {null, null};
+        LakeReader.forEach(table, Expressions.alwaysTrue(), row -> {
+            String id = (String) row.getField("event_id");
+            if (!ids.contains(id)) {
+                return;
+            }
+            rows.merge(id, 1, Integer::sum);
+            if (windowsOf.contains(id) && !Boolean.TRUE.equals(row.getField("late"))) {
+                windows.add(totals.keyOf(row));
+                Instant start = totals.windowStart(((OffsetDateTime) row.getField("occurred_at")).toInstant());
+                span[0] = span[0] == null || start.isBefore(span[0]) ? start : span[0];
+                span[1] = span[1] == null || start.isAfter(span[1]) ? start : span[1];
+            }
+        });
+        return new LakeEvents(rows, windows, span[0], span[1]);
+    }
+
+    /** Adds every lake row of the windows starting in {@code [first, last]} to {@code totals}. */
+    public static Map<String, MinuteTotals.Minute> recompute(Table table, MinuteTotals totals, Instant first, Instant last, Duration window) {
+        LakeReader.forEach(table, Expressions.and(
+                Expressions.greaterThanOrEqual("occurred_at", micros(first)),
+                Expressions.lessThan("occurred_at", micros(last.plus(window)))), totals::add);
+        return totals.totals();
+    }
+
     public static ReconcileReport reconcile(AnalyticsConfig config, Instant from, Instant to, int examples) {
         var topics = config.topics();
         SingleObjectCodec codec = SingleObjectCodec.forTopicRecords();
-        Map<String, String> idsByPosition = new HashMap<>();
         Set<String> deadLettered = new HashSet<>();
-        TopicRange range;
+        RangeEvents events;
         try (KafkaConsumer<byte[], byte[]> consumer = TopicRange.consumer(config.kafka().bootstrapServers(), config.kafka().properties())) {
-            range = TopicRange.of(consumer, topics.events(), from, to);
-            long[] oldest = {Long.MAX_VALUE};
-            range.read(consumer, STALL, record -> {
-                idsByPosition.put(PaymentsReconciler.key(record.partition(), record.offset()), eventId(record.value()));
-                oldest[0] = Math.min(oldest[0], record.timestamp());
-            });
-            Instant since = oldest[0] == Long.MAX_VALUE ? from : Instant.ofEpochMilli(oldest[0]);
+            TopicRange range = TopicRange.of(consumer, topics.events(), from, to);
+            events = read(consumer, range);
+            Instant since = events.oldestTimestamp() == Long.MAX_VALUE ? from : Instant.ofEpochMilli(events.oldestTimestamp());
             TopicRange.of(consumer, topics.deadLetters(), since, null).read(consumer, STALL, record -> {
                 SourcePosition source = codec.decode(record.value(), DeadLetter.class).getSource();
                 if (range.contains(source.getTopic(), source.getPartition(), source.getOffset())) {
@@ -72,11 +121,7 @@ public final class AnalyticsReconciler {
             });
         }
         Set<String> expected = new HashSet<>();
-        Set<String> named = new HashSet<>();
-        idsByPosition.forEach((position, id) -> {
-            if (id != null) {
-                named.add(id);
-            }
+        events.idsByPosition().forEach((position, id) -> {
             if (!deadLettered.contains(position)) {
                 // Validation passed, so the record has an eventId.
                 expected.add(Objects.requireNonNull(id, "a valid event without eventId at " + position));
@@ -84,43 +129,28 @@ public final class AnalyticsReconciler {
         });
 
         PostgresEndpoint postgres = config.postgres().endpoint();
-        MinuteTotals windows = new MinuteTotals(config.windows().size());
-        Map<String, Integer> lakeRows = new HashMap<>();
-        Set<String> touched = new TreeSet<>();
-        Instant[] span = {null, null};
+        Duration window = config.windows().size();
         ReconcileReport.MinuteCheck minutes;
-        try (LakeCatalog lake = LakeCatalog.open(config.lake(), config.lake().catalogEndpoint(config.postgres()))) {
-            Table table = lake.table(LakeTables.ANALYTICS_EVENTS);
-            LakeReader.forEach(table, Expressions.alwaysTrue(), row -> {
-                String id = (String) row.getField("event_id");
-                if (!named.contains(id)) {
-                    return;
-                }
-                lakeRows.merge(id, 1, Integer::sum);
-                if (expected.contains(id) && !Boolean.TRUE.equals(row.getField("late"))) {
-                    touched.add(windows.keyOf(row));
-                    Instant start = windows.windowStart(((OffsetDateTime) row.getField("occurred_at")).toInstant());
-                    span[0] = span[0] == null || start.isBefore(span[0]) ? start : span[0];
-                    span[1] = span[1] == null || start.isAfter(span[1]) ? start : span[1];
-                }
-            });
-            minutes = span[0] == null
-                    ? new ReconcileReport.MinuteCheck(0, 0, 0, List.of())
-                    : checkMinutes(table, postgres, windows, touched, span[0], span[1].plus(config.windows().size()), examples);
+        LakeEvents lake;
+        try (LakeCatalog catalog = LakeCatalog.open(config.lake(), config.lake().catalogEndpoint(config.postgres()))) {
+            Table table = catalog.table(LakeTables.ANALYTICS_EVENTS);
+            MinuteTotals totals = new MinuteTotals(window);
+            lake = lakeEvents(table, events.named(), expected, totals);
+            if (lake.firstWindow() == null) {
+                minutes = new ReconcileReport.MinuteCheck(0, 0, 0, List.of());
+            } else {
+                Map<String, MinuteTotals.Minute> recomputed = recompute(table, totals, lake.firstWindow(), lake.lastWindow(), window);
+                minutes = checkMinutes(recomputed, MinuteTotals.table(postgres, lake.firstWindow(), lake.lastWindow()), lake.windows(), examples);
+            }
         }
-        List<StoreCheck> stores = List.of(StoreCheck.compare("lake " + LakeTables.ANALYTICS_EVENTS, expected, lakeRows, examples));
-        return new ReconcileReport("analytics", range + " (" + deadLettered.size() + " dead letters)", idsByPosition.size(), stores, minutes,
-                PostgresChecks.preparedTransactions(postgres));
+        List<StoreCheck> stores = List.of(StoreCheck.compare("lake " + LakeTables.ANALYTICS_EVENTS, expected, lake.rowsById(), examples));
+        return new ReconcileReport("analytics", events.range() + " (" + deadLettered.size() + " dead letters)", events.idsByPosition().size(),
+                stores, minutes, PostgresChecks.preparedTransactions(postgres));
     }
 
-    /** The windows {@code touched}, recomputed from every non-late lake row in {@code [from, to)}, against the table. */
-    private static ReconcileReport.MinuteCheck checkMinutes(
-            Table table, PostgresEndpoint postgres, MinuteTotals windows, Set<String> touched, Instant from, Instant to, int examples) {
-        LakeReader.forEach(table, Expressions.and(
-                Expressions.greaterThanOrEqual("occurred_at", micros(from)),
-                Expressions.lessThan("occurred_at", micros(to))), windows::add);
-        Map<String, MinuteTotals.Minute> recomputed = windows.totals();
-        Map<String, MinuteTotals.Minute> rows = MinuteTotals.table(postgres, from, to);
+    /** The rows of the {@code touched} windows against their recomputation. */
+    static ReconcileReport.MinuteCheck checkMinutes(
+            Map<String, MinuteTotals.Minute> recomputed, Map<String, MinuteTotals.Minute> rows, Set<String> touched, int examples) {
         long matching = 0;
         List<String> differing = new ArrayList<>();
         for (String key : touched) {

@@ -1,5 +1,6 @@
 package io.onceflow.ops.reconcile;
 
+import io.onceflow.ingest.TopicRange;
 import io.onceflow.lake.LakeCatalog;
 import io.onceflow.lake.LakeReader;
 import io.onceflow.lake.LakeTables;
@@ -99,7 +100,8 @@ public final class PaymentsReconciler {
                 PostgresChecks.preparedTransactions(postgres));
     }
 
-    static String key(int partition, long offset) {
+    /** A record position as reconcile and replay key it: {@code partition/offset}. */
+    public static String key(int partition, long offset) {
         return partition + "/" + offset;
     }
 

@@ -1,5 +1,6 @@
 package io.onceflow.ops.reconcile;
 
+import io.onceflow.ingest.TopicRange;
 import io.onceflow.postgres.PostgresEndpoint;
 
 import java.sql.Connection;

@@ -1,5 +1,6 @@
 package io.onceflow.ops.reconcile;
 
+import io.onceflow.ingest.TopicRange;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;

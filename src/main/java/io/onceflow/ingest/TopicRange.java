@@ -1,4 +1,4 @@
-package io.onceflow.ops.reconcile;
+package io.onceflow.ingest;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -103,6 +103,40 @@ public record TopicRange(String topic, List<Partition> partitions) {
 
     public boolean contains(String topic, int partition, long offset) {
         return this.topic.equals(topic) && contains(partition, offset);
+    }
+
+    /**
+     * The range as text, {@code topic:partition=start-end,...}: how the CLI hands a range it
+     * resolved to a job, so both read the same offsets.
+     */
+    public String encode() {
+        StringBuilder text = new StringBuilder(topic).append(':');
+        for (int i = 0; i < partitions.size(); i++) {
+            Partition p = partitions.get(i);
+            text.append(i == 0 ? "" : ",").append(p.partition()).append('=').append(p.start()).append('-').append(p.end());
+        }
+        return text.toString();
+    }
+
+    /** Reads {@link #encode()}'s form. */
+    public static TopicRange decode(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("A topic range is topic:partition=start-end,..., not " + text);
+        }
+        List<Partition> partitions = new ArrayList<>();
+        String rest = text.substring(colon + 1);
+        if (!rest.isEmpty()) {
+            for (String part : rest.split(",")) {
+                String[] pe = part.split("=", 2);
+                String[] se = pe.length == 2 ? pe[1].split("-", 2) : new String[0];
+                if (se.length != 2) {
+                    throw new IllegalArgumentException("A topic range is topic:partition=start-end,..., not " + text);
+                }
+                partitions.add(new Partition(Integer.parseInt(pe[0]), Long.parseLong(se[0]), Long.parseLong(se[1])));
+            }
+        }
+        return new TopicRange(text.substring(0, colon), partitions);
     }
 
     /** start → end offsets, for a bounded source. */
