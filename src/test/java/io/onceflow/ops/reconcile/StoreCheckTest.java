@@ -95,4 +95,25 @@ class StoreCheckTest {
         assertThat(AnalyticsReconciler.eventId("{\"eventId\":7}".getBytes())).isNull();
         assertThat(AnalyticsReconciler.eventId(null)).isNull();
     }
+
+    @Test
+    void aRangeTravelsToTheReplayJobAsText() {
+        TopicRange range = new TopicRange("payments.results", List.of(new TopicRange.Partition(0, 120, 480), new TopicRange.Partition(1, 96, 410)));
+
+        assertThat(range.encode()).isEqualTo("payments.results:0=120-480,1=96-410");
+        assertThat(TopicRange.decode(range.encode())).isEqualTo(range);
+        assertThat(TopicRange.decode("t:")).isEqualTo(new TopicRange("t", List.of()));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TopicRange.decode("t:0=5"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("topic:partition=start-end");
+    }
+
+    @Test
+    void theProgressLineSaysDoneOfTotalRateAndTimeLeft() {
+        assertThat(io.onceflow.ops.jobs.JobOperations.progressLine(1200, 5000, java.time.Duration.ofSeconds(4)))
+                .isEqualTo("1200 of 5000 records (24%), 300 records/s, 13 s left");
+        assertThat(io.onceflow.ops.jobs.JobOperations.progressLine(0, 5000, java.time.Duration.ofSeconds(4)))
+                .isEqualTo("0 of 5000 records (0%), 0 records/s, ? left");
+        assertThat(io.onceflow.ops.jobs.JobOperations.progressLine(5000, 5000, java.time.Duration.ofSeconds(10)))
+                .isEqualTo("5000 of 5000 records (100%), 500 records/s, 0 s left");
+    }
 }
