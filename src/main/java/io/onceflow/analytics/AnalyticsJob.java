@@ -77,7 +77,18 @@ public final class AnalyticsJob {
             Sink<OutboundRecord> deadLetters,
             Sink<AnalyticsMinute> minuteTable,
             LakeCatalog lake,
-            UnaryOperator<DataStream<SourceRecord>> afterSource) {
+            UnaryOperator<DataStream<SourceRecord>> afterSource,
+            UnaryOperator<DataStream<AnalyticsRecord>> beforeLake) {
+
+        /** The connectors with nothing between the lateness marker and the lake (the job as it runs). */
+        public Connectors(
+                Source<SourceRecord, ?, ?> events,
+                Sink<OutboundRecord> deadLetters,
+                Sink<AnalyticsMinute> minuteTable,
+                LakeCatalog lake,
+                UnaryOperator<DataStream<SourceRecord>> afterSource) {
+            this(events, deadLetters, minuteTable, lake, afterSource, stream -> stream);
+        }
 
         /**
          * The connectors the configuration names: Kafka, PostgreSQL and the lake. Opens the lake's
@@ -96,11 +107,16 @@ public final class AnalyticsJob {
         }
 
         public Connectors withAfterSource(UnaryOperator<DataStream<SourceRecord>> tap) {
-            return new Connectors(events, deadLetters, minuteTable, lake, tap);
+            return new Connectors(events, deadLetters, minuteTable, lake, tap, beforeLake);
         }
 
         public Connectors withMinuteTable(Sink<AnalyticsMinute> sink) {
-            return new Connectors(events, deadLetters, sink, lake, afterSource);
+            return new Connectors(events, deadLetters, sink, lake, afterSource, beforeLake);
+        }
+
+        /** Filters what reaches the lake (a replay skips the events the lake has). */
+        public Connectors withBeforeLake(UnaryOperator<DataStream<AnalyticsRecord>> filter) {
+            return new Connectors(events, deadLetters, minuteTable, lake, afterSource, filter);
         }
     }
 
@@ -157,7 +173,7 @@ public final class AnalyticsJob {
 
         Table lakeTable = connectors.lake().table(LakeTables.ANALYTICS_EVENTS);
         LakeSinks.append(
-                marked.map(new AnalyticsLakeRows(lakeTable.schema()))
+                connectors.beforeLake().apply(marked).map(new AnalyticsLakeRows(lakeTable.schema()))
                         .returns(LakeSinks.rowType(lakeTable.schema()))
                         .uid("lake-event-rows")
                         .name("Lake rows of events"),

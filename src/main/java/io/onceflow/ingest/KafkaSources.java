@@ -41,6 +41,32 @@ public final class KafkaSources {
         return builder.build();
     }
 
+    /**
+     * Exactly the offsets of {@code range} as a bounded source ({@link BoundedKafkaSource}):
+     * replays, with fresh source state. Offsets are committed to no group, so a replay never moves
+     * the live job's consumer group.
+     */
+    public static Source<SourceRecord, ?, ?> range(KafkaSettings kafka, TopicRange range) {
+        java.util.Map<org.apache.kafka.common.TopicPartition, Long> starts = new java.util.HashMap<>();
+        java.util.Map<org.apache.kafka.common.TopicPartition, Long> ends = new java.util.HashMap<>();
+        range.partitions().forEach(p -> {
+            starts.put(new org.apache.kafka.common.TopicPartition(range.topic(), p.partition()), p.start());
+            ends.put(new org.apache.kafka.common.TopicPartition(range.topic(), p.partition()), p.end());
+        });
+        var builder =
+                KafkaSource.<SourceRecord>builder()
+                        .setBootstrapServers(kafka.bootstrapServers())
+                        .setGroupId(kafka.groupId() + "-replay")
+                        .setTopics(range.topic())
+                        .setDeserializer(new SourceRecordDeserializer())
+                        .setStartingOffsets(OffsetsInitializer.offsets(starts))
+                        .setBounded(OffsetsInitializer.offsets(ends))
+                        .setProperty("isolation.level", "read_committed")
+                        .setProperty("commit.offsets.on.checkpoint", "false");
+        kafka.properties().forEach(builder::setProperty);
+        return new BoundedKafkaSource<>(builder.build());
+    }
+
     private static OffsetsInitializer startingOffsets(String mode) {
         switch (mode) {
             case "earliest":

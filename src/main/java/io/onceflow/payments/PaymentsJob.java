@@ -200,7 +200,7 @@ public final class PaymentsJob {
     }
 
     /** Whether a result is a payment the gateway decided, which gets its row in {@code payments}. */
-    static boolean isRecordedPayment(PaymentResult result) {
+    public static boolean isRecordedPayment(PaymentResult result) {
         return result.getStatus() == PaymentStatus.COMPLETED
                 || result.getStatus() == PaymentStatus.DECLINED;
     }

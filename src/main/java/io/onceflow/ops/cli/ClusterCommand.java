@@ -51,7 +51,7 @@ final class ClusterCommand implements Callable<Integer> {
         @Option(names = "--taskmanager-memory", defaultValue = "2048m", description = "taskmanager.memory.process.size (default: ${DEFAULT-VALUE}).")
         String taskManagerMemory;
 
-        @Option(names = "--jobmanager-memory", defaultValue = "1024m", description = "jobmanager.memory.process.size (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--jobmanager-memory", defaultValue = "1280m", description = "jobmanager.memory.process.size (default: ${DEFAULT-VALUE}).")
         String jobManagerMemory;
 
         @Option(names = "--timeout", defaultValue = "2m", converter = DurationConverter.class, description = "How long to wait for the cluster (default: ${DEFAULT-VALUE}).")

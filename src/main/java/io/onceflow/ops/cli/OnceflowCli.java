@@ -57,6 +57,8 @@ import java.util.concurrent.Callable;
             JobCommands.Stop.class,
             JobCommands.Resume.class,
             UpgradeCommand.class,
+            ReconcileCommand.class,
+            ReplayCommand.class,
         })
 public final class OnceflowCli implements Callable<Integer> {
 

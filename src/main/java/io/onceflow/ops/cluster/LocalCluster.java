@@ -93,7 +93,7 @@ public final class LocalCluster implements AutoCloseable {
             Map<String, String> extraConfig) {
 
         public static Settings defaults(Path home, FlinkDistribution distribution) {
-            return new Settings(home, distribution, 8081, 1, 4, "1024m", "2048m", Map.of());
+            return new Settings(home, distribution, 8081, 1, 4, "1280m", "2048m", Map.of());
         }
 
         public Settings withRestPort(int port) {
@@ -561,6 +561,13 @@ public final class LocalCluster implements AutoCloseable {
         conf.put("rest.server.max-content-length", "524288000");
         conf.put("web.upload.dir", home.resolve("jars").toString());
         conf.put("jobmanager.memory.process.size", settings.jobManagerMemory());
+        // The JobManager runs each submitted jar's main in a new class loader, and TaskManagers
+        // load each job's jar in one too; the job jar's Iceberg/Hadoop/Kafka classes are not all
+        // released after the job: Flink's default 256m of metaspace ran out after five jobs in
+        // ReplayITCase (JobManager and TaskManager alike, the TaskManager then exits). 512m leaves
+        // room for a session of submits, replays and upgrades; the heap keeps the rest.
+        conf.put("jobmanager.memory.jvm-metaspace.size", "512m");
+        conf.put("taskmanager.memory.jvm-metaspace.size", "512m");
         conf.put("taskmanager.memory.process.size", settings.taskManagerMemory());
         conf.put("taskmanager.numberOfTaskSlots", String.valueOf(settings.slotsPerTaskManager()));
         conf.put("parallelism.default", "1");

@@ -27,14 +27,33 @@ import java.util.Map;
  * <p>Only the {@code job} section is read here (name, parallelism, checkpointing); the job's own
  * configuration class validates the whole file when its main runs.
  */
-public record JobSpec(String job, Path configFile, Path jar, String entryClass, Map<String, String> overrides) {
+public record JobSpec(String job, Path configFile, Path jar, String entryClass, Map<String, String> overrides, List<String> extraArgs) {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    /**
+     * The main class of each job this project ships, by the name of its file in {@code jobs/}.
+     * The job jar's manifest names only one main class ({@code PaymentsJob}), so a job that is
+     * not in here needs its entry class given explicitly.
+     */
+    public static final Map<String, String> KNOWN_ENTRY_CLASSES = Map.of(
+            "payments", "io.onceflow.payments.PaymentsJob",
+            "analytics", "io.onceflow.analytics.AnalyticsJob");
+
+    /** The entry class of a job this project ships; empty for any other job. */
+    public static java.util.Optional<String> knownEntryClass(String job) {
+        return java.util.Optional.ofNullable(KNOWN_ENTRY_CLASSES.get(job));
+    }
 
     public JobSpec {
         configFile = configFile.toAbsolutePath().normalize();
         jar = jar == null ? null : jar.toAbsolutePath().normalize();
         overrides = Map.copyOf(new LinkedHashMap<>(overrides));
+        extraArgs = List.copyOf(extraArgs);
+    }
+
+    public JobSpec(String job, Path configFile, Path jar, String entryClass, Map<String, String> overrides) {
+        this(job, configFile, jar, entryClass, overrides, List.of());
     }
 
     /** {@code <jobsDirectory>/<job>.yaml}, refused with one sentence when it does not exist. */
@@ -52,11 +71,12 @@ public record JobSpec(String job, Path configFile, Path jar, String entryClass, 
             args.add("--set");
             args.add(key + "=" + value);
         });
+        args.addAll(extraArgs);
         return args;
     }
 
     public JobSpec withJar(Path newJar) {
-        return new JobSpec(job, configFile, newJar, entryClass, overrides);
+        return new JobSpec(job, configFile, newJar, entryClass, overrides, extraArgs);
     }
 
     /** The job's name on the cluster: {@code job.name} of the file, overrides applied. */

@@ -39,7 +39,9 @@ public record Submission(
     }
 
     public JobSpec spec() {
-        return new JobSpec(job, Path.of(configFile), Path.of(jar), entryClass, overrides == null ? Map.of() : overrides);
+        // Submissions recorded before jobs had their own entry class named none: the job's own one.
+        String entry = entryClass != null ? entryClass : JobSpec.knownEntryClass(job).orElse(null);
+        return new JobSpec(job, Path.of(configFile), Path.of(jar), entry, overrides == null ? Map.of() : overrides);
     }
 
     public Submission withSavepoint(String savepoint) {

@@ -173,4 +173,70 @@ class OnceflowCliTest {
                 .isInstanceOf(TypeConversionException.class)
                 .hasMessageContaining("500ms, 10s, 5m or 7d");
     }
+
+    /** The spec {@code submit ARGS} would run, from the parsed command, without a cluster. */
+    private static io.onceflow.ops.jobs.JobSpec submitSpec(String... args) {
+        CliIo io = new CliIo(new java.io.ByteArrayInputStream(new byte[0]), new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(new java.io.StringWriter()), Map.of());
+        var commandLine = new picocli.CommandLine(new OnceflowCli(io));
+        var parsed = commandLine.parseArgs(args).subcommand();
+        JobCommands.Submit submit = (JobCommands.Submit) parsed.commandSpec().userObject();
+        return submit.job.spec();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"payments, io.onceflow.payments.PaymentsJob", "analytics, io.onceflow.analytics.AnalyticsJob"})
+    void eachJobRunsItsOwnEntryClass(String job, String entryClass) {
+        var spec = submitSpec("submit", job, "--jobs-dir", "jobs", "--jar", "target/x.jar");
+
+        assertThat(spec.entryClass()).isEqualTo(entryClass);
+        assertThat(spec.configFile().getFileName().toString()).isEqualTo(job + ".yaml");
+    }
+
+    @Test
+    void anExplicitEntryClassWins() {
+        var spec = submitSpec("submit", "analytics", "--jobs-dir", "jobs", "--jar", "target/x.jar", "--entry-class", "com.example.Other");
+
+        assertThat(spec.entryClass()).isEqualTo("com.example.Other");
+    }
+
+    @Test
+    void aRememberedSubmissionWithoutEntryClassGetsTheJobsOwn() {
+        var remembered = new io.onceflow.ops.jobs.Submission("analytics", "abc", "target/x.jar", null,
+                java.nio.file.Path.of("jobs/analytics.yaml").toAbsolutePath().toString(), Map.of(), java.util.List.of(), null);
+
+        assertThat(remembered.spec().entryClass()).isEqualTo("io.onceflow.analytics.AnalyticsJob");
+    }
+
+    @Test
+    void anUnknownJobWithoutEntryClassIsOneSentence() {
+        CliRun run = CliRun.of("submit", "billing", "--rest-url", "http://127.0.0.1:1", "--jar", "target/x.jar");
+
+        assertOneSentence(run, 2);
+        assertThat(run.err()).contains("'billing'").contains("analytics, payments").contains("--entry-class");
+    }
+
+    @Test
+    void timesAreIsoInstantsNowOrNowMinusADuration() {
+        var clock = java.time.Clock.fixed(java.time.Instant.parse("2025-06-01T12:00:00Z"), java.time.ZoneOffset.UTC);
+        var times = new InstantConverter(clock);
+
+        assertThat(times.convert("2025-06-01T10:00:00Z")).isEqualTo(java.time.Instant.parse("2025-06-01T10:00:00Z"));
+        assertThat(times.convert("2025-06-01T14:00+02:00")).isEqualTo(java.time.Instant.parse("2025-06-01T12:00:00Z"));
+        assertThat(times.convert("now")).isEqualTo(clock.instant());
+        assertThat(times.convert("now-15m")).isEqualTo(java.time.Instant.parse("2025-06-01T11:45:00Z"));
+        assertThatThrownBy(() -> times.convert("yesterday")).isInstanceOf(TypeConversionException.class).hasMessageContaining("now-15m");
+        assertThatThrownBy(() -> times.convert("2025-06-01T10:00:00")).isInstanceOf(TypeConversionException.class);
+    }
+
+    @Test
+    void reconcileOfAnUnknownJobOrAnEmptyRangeIsOneSentence() {
+        CliRun unknown = CliRun.of("reconcile", "billing", "--config", "jobs/payments.yaml", "--from", "now-1h");
+        assertOneSentence(unknown, 2);
+        assertThat(unknown.err()).contains("not 'billing'");
+
+        CliRun backwards = CliRun.of("reconcile", "payments", "--from", "2025-06-01T12:00:00Z", "--to", "2025-06-01T11:00:00Z");
+        assertOneSentence(backwards, 2);
+        assertThat(backwards.err()).contains("is not before --to");
+    }
 }

@@ -3,6 +3,8 @@ package io.onceflow.ops.deploy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.onceflow.analytics.AnalyticsConfig;
+import io.onceflow.ops.jobs.JobSpec;
 import io.onceflow.payments.PaymentsConfig;
 import org.apache.flink.util.TimeUtils;
 import org.junit.jupiter.api.DynamicTest;
@@ -105,12 +107,21 @@ class DeployManifestsTest {
             assertThat(resource.path("cpu").asDouble()).as(role + " cpu").isPositive();
         }
 
-        if (job.equals("payments")) {
-            // The job's own loader accepts the file with the manifest's overrides.
-            PaymentsConfig config = PaymentsConfig.load(JOBS.resolve("payments.yaml"), overrides);
-            assertThat(config.job().parallelism()).isEqualTo(jobSpec.path("parallelism").asInt());
-            assertThat(entryClass).isEqualTo(io.onceflow.payments.PaymentsJob.class.getName());
-        }
+        // The entry class is the job's own, the one the CLI submits it with.
+        assertThat(entryClass).as("entryClass of " + job).isEqualTo(JobSpec.knownEntryClass(job).orElse("(no known entry class)"));
+        // The job's own loader accepts the file with the manifest's overrides.
+        int loadedParallelism = switch (job) {
+            case "payments" -> {
+                assertThat(entryClass).isEqualTo(io.onceflow.payments.PaymentsJob.class.getName());
+                yield PaymentsConfig.load(JOBS.resolve("payments.yaml"), overrides).job().parallelism();
+            }
+            case "analytics" -> {
+                assertThat(entryClass).isEqualTo(io.onceflow.analytics.AnalyticsJob.class.getName());
+                yield AnalyticsConfig.load(JOBS.resolve("analytics.yaml"), overrides).job().parallelism();
+            }
+            default -> throw new AssertionError("No configuration loader known for job '" + job + "': add it here.");
+        };
+        assertThat(loadedParallelism).isEqualTo(jobSpec.path("parallelism").asInt());
     }
 
     @Test
@@ -122,6 +133,10 @@ class DeployManifestsTest {
         assertThat(dockerfile).containsPattern("(?m)^FROM flink:" + Pattern.quote(flinkVersion.group(1)) + "-java17$");
         assertThat(dockerfile).containsPattern("(?m)^COPY .*target/onceflow-\\*-job\\.jar /opt/flink/usrlib/onceflow-job\\.jar$");
         assertThat(dockerfile).containsPattern("(?m)^COPY .*jobs/ " + Pattern.quote(IMAGE_JOBS) + "$");
+        for (String job : names(JOBS, ".yaml")) {
+            assertThat(dockerfile).as("the image build checks that jobs/%s.yaml is in it", job)
+                    .contains("test -f " + IMAGE_JOBS + job + ".yaml");
+        }
     }
 
     @Test

@@ -81,7 +81,7 @@ class UpgradeITCase {
 
         Producer producer = new Producer(kafka.bootstrapServers(), input);
         producer.send(200);
-        var submit = OpsTesting.cli(concat(List.of("submit", "counter", "--jobs-dir", jobs.toString(), "--jar", v1.toString(),
+        var submit = OpsTesting.cli(concat(List.of("submit", "counter", "--jobs-dir", jobs.toString(), "--jar", v1.toString(), "--entry-class", CounterJobJars.MAIN,
                 "--set", "counter.bootstrap-servers=" + kafka.bootstrapServers(), "--set", "counter.input=" + input,
                 "--set", "counter.output=" + output), where));
         assertThat(submit.exitCode()).as(submit.toString()).isZero();
