@@ -588,10 +588,10 @@ public final class LocalCluster implements AutoCloseable {
         // with the backoff, not the work, taking most of it. Capped at 10 s, and forgotten after
         // 5 minutes of running.
         conf.put("restart-strategy.type", "exponential-delay");
-        conf.put("restart-strategy.exponential-delay.initial-backoff", "1 s");
-        conf.put("restart-strategy.exponential-delay.max-backoff", "10 s");
+        conf.put("restart-strategy.exponential-delay.initial-backoff", "1s");
+        conf.put("restart-strategy.exponential-delay.max-backoff", "10s");
         conf.put("restart-strategy.exponential-delay.backoff-multiplier", "1.5");
-        conf.put("restart-strategy.exponential-delay.reset-backoff-threshold", "5 min");
+        conf.put("restart-strategy.exponential-delay.reset-backoff-threshold", "5min");
         conf.put("restart-strategy.exponential-delay.jitter-factor", "0.1");
         // Not Flink's: what LocalCluster.existing needs to find and restart these processes.
         conf.put("onceflow.local.task-managers", String.valueOf(settings.taskManagers()));

@@ -63,7 +63,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * down, and upgrades the payments job to its own jar. Afterwards every request has exactly one
  * committed result, every undecodable record one dead letter, every analytics record its one
  * outcome, no PostgreSQL transaction is left prepared and no Kafka transaction open, and {@code
- * onceflow reconcile} finds nothing lost or duplicated in any store.
+ * onceflow reconcile} of each job finds nothing lost or duplicated in any store.
  *
  * <p>CI runs the quick form; {@code -Pchaos} the full one (100,000 records of each job, five
  * TaskManager kills, 30 s of gateway outage). Each fault's recovery time is printed as {@code
@@ -121,6 +121,7 @@ class ChaosITCase {
         List<String> figures = new ArrayList<>();
         try {
             Instant since = Instant.now();
+            Instant rangeStart = since.minusSeconds(1);
             for (String job : JOBS) {
                 var submit = cli(concat(List.of("submit", job), jobArguments(job), clusterDir));
                 jobIds.put(job, submit.lastOutLine());
@@ -151,7 +152,11 @@ class ChaosITCase {
             }
             assertNothingLeftOpen();
             verifyTopics(producer);
-            // TODO(reconcile): onceflow reconcile <job> over the run's range, once it exists.
+            List<String> range = List.of("--from", rangeStart.toString(), "--to", Instant.now().plusSeconds(1).toString());
+            for (String job : JOBS) {
+                var reconcile = cli(concat(List.of("reconcile", job), OpsTesting.sets(overrides(job)), range));
+                System.out.println("CHAOS reconcile " + job + ":\n" + reconcile.out().strip());
+            }
         } finally {
             producer.close();
             figures.forEach(figure -> System.out.println("CHAOS " + figure));
@@ -245,9 +250,6 @@ class ChaosITCase {
 
     private static List<String> jobArguments(String job) {
         List<String> args = new ArrayList<>(List.of("--jar", OpsTesting.jobJar().toString()));
-        if (job.equals("analytics")) {
-            args.addAll(List.of("--entry-class", "io.onceflow.analytics.AnalyticsJob"));
-        }
         args.addAll(OpsTesting.sets(overrides(job)));
         return args;
     }
