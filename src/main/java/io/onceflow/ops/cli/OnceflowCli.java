@@ -57,6 +57,7 @@ import java.util.concurrent.Callable;
             JobCommands.Stop.class,
             JobCommands.Resume.class,
             UpgradeCommand.class,
+            io.onceflow.bench.BenchCommand.class,
         })
 public final class OnceflowCli implements Callable<Integer> {
 
