@@ -64,10 +64,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--data-dir", defaultValue = "var/bench", description = "Where the broker, database, checkpoints and logs live; emptied at the start (default: ${DEFAULT-VALUE}).")
     Path dataDirectory;
 
-    @Option(names = "--payments", defaultValue = "200000", description = "Payment requests to preload (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--payments", defaultValue = "50000", description = "Payment requests to preload (default: ${DEFAULT-VALUE}).")
     long paymentRecords;
 
-    @Option(names = "--events", defaultValue = "400000", description = "Analytics events to preload (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--events", defaultValue = "100000", description = "Analytics events to preload (default: ${DEFAULT-VALUE}).")
     long eventRecords;
 
     @Option(names = "--customers", defaultValue = "2000", description = "Customers seeded (default: ${DEFAULT-VALUE}).")
