@@ -250,7 +250,7 @@ public final class BenchCommand implements Callable<Integer> {
         out.println("Targets:");
         for (Report.Target target : results.targets()) {
             out.printf("  %-70s %-22s %-40s %s%n", target.what(), target.goal(), target.measured(),
-                    target.met() == null ? "not measured" : target.met() ? "met" : "MISSED");
+                    target.met() == null ? "no verdict" : target.met() ? "met" : "MISSED");
         }
         if (!noReport) {
             results.write(report);
