@@ -12,11 +12,13 @@ import io.onceflow.records.DeadLetter;
 import io.onceflow.records.OutboundRecord;
 import io.onceflow.records.SourceRecord;
 import io.onceflow.sinks.kafka.TransactionalKafkaSinks;
+import io.onceflow.sinks.postgres.AutoCommitPostgresSink;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -95,13 +97,29 @@ public final class AnalyticsJob {
          * catalog here, on the client, to create or evolve {@code analytics.events}.
          */
         public static Connectors of(AnalyticsConfig config, boolean bounded) {
+            return of(config, bounded, DeliveryGuarantee.EXACTLY_ONCE);
+        }
+
+        /**
+         * As {@link #of(AnalyticsConfig, boolean)}, with the dead-letter and {@code
+         * analytics_minute} sinks at {@code guarantee}. {@code AT_LEAST_ONCE} (for the benchmark's
+         * price of exactly-once): Kafka without transactions, PostgreSQL in ordinary transactions at
+         * each barrier ({@link AutoCommitPostgresSink}); the lake sink commits on checkpoints either
+         * way.
+         */
+        public static Connectors of(AnalyticsConfig config, boolean bounded, DeliveryGuarantee guarantee) {
             LakeCatalog lake = LakeCatalog.open(config.lake(), config.lake().catalogEndpoint(config.postgres()));
             lake.ensureTable(LakeTables.analyticsEvents(config.lake()));
             return new Connectors(
                     KafkaSources.records(config.kafka(), config.topics().events(), bounded),
-                    TransactionalKafkaSinks.exactlyOnce(
-                            config.job(), config.kafka(), "kafka", List.of(config.topics().deadLetters())),
-                    AnalyticsMinuteRows.sink(config),
+                    TransactionalKafkaSinks.withGuarantee(
+                            guarantee, config.job(), config.kafka(), "kafka", List.of(config.topics().deadLetters())),
+                    guarantee == DeliveryGuarantee.EXACTLY_ONCE
+                            ? AnalyticsMinuteRows.sink(config)
+                            : new AutoCommitPostgresSink<>(
+                                    config.postgres().endpoint(),
+                                    AnalyticsMinuteRows.statement(),
+                                    config.aggregateSink().batchSize()),
                     lake,
                     stream -> stream);
         }

@@ -64,6 +64,11 @@ public final class LocalFlink implements AutoCloseable {
                 MiniClusterJobClient.JobFinalizationBehavior.NOTHING);
     }
 
+    /** The cluster itself: job status, execution graphs, TaskManagers to stop and start. */
+    public MiniCluster miniCluster() {
+        return cluster;
+    }
+
     @Override
     public void close() throws Exception {
         cluster.close();

@@ -15,10 +15,12 @@ import io.onceflow.records.DeadLetter;
 import io.onceflow.records.OutboundRecord;
 import io.onceflow.records.SourceRecord;
 import io.onceflow.sinks.kafka.TransactionalKafkaSinks;
+import io.onceflow.sinks.postgres.AutoCommitPostgresSink;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -80,12 +82,24 @@ public final class PaymentsJob {
          * gateway. Opens the lake's catalog here, on the client, to create or evolve the table.
          */
         public static Connectors of(PaymentsConfig config, boolean bounded) {
+            return of(config, bounded, DeliveryGuarantee.EXACTLY_ONCE);
+        }
+
+        /**
+         * As {@link #of(PaymentsConfig, boolean)}, with the Kafka and PostgreSQL sinks at {@code
+         * guarantee}. {@code AT_LEAST_ONCE} (for the benchmark's price of exactly-once): Kafka
+         * without transactions and PostgreSQL in ordinary transactions at each barrier ({@link
+         * AutoCommitPostgresSink}); the lake sink commits on checkpoints either way.
+         */
+        public static Connectors of(PaymentsConfig config, boolean bounded, DeliveryGuarantee guarantee) {
             var options = config.gateway().options();
             LakeCatalog lake = LakeCatalog.open(config.lake(), config.postgres().endpoint());
             lake.ensureTable(LakeTables.paymentResults(config.lake()));
+            boolean exactlyOnce = guarantee == DeliveryGuarantee.EXACTLY_ONCE;
             return new Connectors(
                     requestsSource(config, bounded),
-                    TransactionalKafkaSinks.exactlyOnce(
+                    TransactionalKafkaSinks.withGuarantee(
+                            guarantee,
                             config.job(),
                             config.kafka(),
                             "kafka",
@@ -93,7 +107,10 @@ public final class PaymentsJob {
                                     config.topics().results(),
                                     config.topics().completed(),
                                     config.topics().deadLetters())),
-                    PaymentRows.sink(config),
+                    exactlyOnce
+                            ? PaymentRows.sink(config)
+                            : new AutoCommitPostgresSink<>(
+                                    config.postgres().endpoint(), PaymentRows.statement(), config.postgresSink().batchSize()),
                     lake,
                     () -> HttpPaymentGateway.builder(options).name("payment-gateway").build(),
                     stream -> stream);

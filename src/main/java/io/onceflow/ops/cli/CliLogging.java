@@ -16,7 +16,7 @@ import org.apache.logging.log4j.core.config.builder.impl.BuiltConfiguration;
  * explicit {@code -Dlog4j2.configurationFile} (or {@code LOG4J_CONFIGURATION_FILE}) is left
  * alone.
  */
-final class CliLogging {
+public final class CliLogging {
 
     private CliLogging() {}
 
@@ -57,7 +57,7 @@ final class CliLogging {
      * Sends every log line to {@code file} instead (the demo's own output is its summary); Flink
      * and Kafka at INFO, as an operator would want them when something looks wrong.
      */
-    static void toFile(java.nio.file.Path file) {
+    public static void toFile(java.nio.file.Path file) {
         if (System.getProperty("log4j2.configurationFile") != null
                 || System.getenv("LOG4J_CONFIGURATION_FILE") != null) {
             return;

@@ -59,6 +59,7 @@ import java.util.concurrent.Callable;
             UpgradeCommand.class,
             ReconcileCommand.class,
             ReplayCommand.class,
+            io.onceflow.bench.BenchCommand.class,
         })
 public final class OnceflowCli implements Callable<Integer> {
 

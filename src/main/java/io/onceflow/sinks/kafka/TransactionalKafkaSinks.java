@@ -48,19 +48,32 @@ public final class TransactionalKafkaSinks {
      */
     public static KafkaSink<OutboundRecord> exactlyOnce(
             JobSettings job, KafkaSettings kafka, String sinkName, List<String> topics) {
-        kafka.checkTransactionTimeout(job, RESTART_ALLOWANCE);
+        return withGuarantee(DeliveryGuarantee.EXACTLY_ONCE, job, kafka, sinkName, topics);
+    }
+
+    /**
+     * The same sink with {@code guarantee}. {@link DeliveryGuarantee#AT_LEAST_ONCE} writes without
+     * transactions (records visible as soon as the broker has them; a restore writes again what
+     * followed the last checkpoint): what the benchmark compares exactly-once against, never what
+     * the jobs run with.
+     */
+    public static KafkaSink<OutboundRecord> withGuarantee(
+            DeliveryGuarantee guarantee, JobSettings job, KafkaSettings kafka, String sinkName, List<String> topics) {
         var builder =
                 KafkaSink.<OutboundRecord>builder()
                         .setBootstrapServers(kafka.bootstrapServers())
                         .setRecordSerializer(new OutboundRecordSerializer(topics))
-                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                        .setTransactionalIdPrefix(job.namespace() + "-" + sinkName)
-                        .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
-                        .setProperty(
-                                "transaction.timeout.ms",
-                                Long.toString(kafka.transactionTimeout().toMillis()))
+                        .setDeliveryGuarantee(guarantee)
                         .setProperty("compression.type", "lz4")
                         .setProperty("linger.ms", "5");
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            kafka.checkTransactionTimeout(job, RESTART_ALLOWANCE);
+            builder.setTransactionalIdPrefix(job.namespace() + "-" + sinkName)
+                    .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
+                    .setProperty(
+                            "transaction.timeout.ms",
+                            Long.toString(kafka.transactionTimeout().toMillis()));
+        }
         kafka.properties().forEach(builder::setProperty);
         return builder.build();
     }

@@ -1,0 +1,298 @@
+package io.onceflow.bench;
+
+import io.onceflow.local.AnalyticsWorkload;
+import io.onceflow.local.FreePorts;
+import io.onceflow.local.LocalEnvironment;
+import io.onceflow.local.LocalFlink;
+import io.onceflow.local.PaymentWorkload;
+import io.onceflow.ops.cli.CliLogging;
+import io.onceflow.ops.cli.DurationConverter;
+import io.onceflow.ops.cli.OnceflowCli;
+
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.WebOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code onceflow bench}: throughput, latency, recovery and checkpoint figures of both jobs on
+ * this machine, side by side with the ceiling (a plain consumer), the jobs with at-least-once
+ * sinks and a Flink SQL peer. Prints a table as it goes and writes {@code docs/benchmarks.md}
+ * with a chart. Not a test: it reports what it measured and the conditions, whatever they are.
+ */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Measures both jobs on this machine (local Kafka, PostgreSQL, gateway simulator and Flink, all real):"
+                    + " throughput against a plain consumer (the ceiling), at-least-once sinks and a Flink SQL peer;"
+                    + " latency at a fixed rate; recovery from a TaskManager loss; checkpoint durations and sizes.",
+            "Prints a table and writes docs/benchmarks.md with a chart (docs/benchmarks.svg)."
+        })
+public final class BenchCommand implements Callable<Integer> {
+
+    /** Parts that can be left out. */
+    enum Part {
+        ceiling, at_least_once, sql_peer, analytics, latency, recovery, full_checkpoints
+    }
+
+    @ParentCommand OnceflowCli cli;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--data-dir", defaultValue = "var/bench", description = "Where the broker, database, checkpoints and logs live; emptied at the start (default: ${DEFAULT-VALUE}).")
+    Path dataDirectory;
+
+    @Option(names = "--payments", defaultValue = "50000", description = "Payment requests to preload (default: ${DEFAULT-VALUE}).")
+    long paymentRecords;
+
+    @Option(names = "--events", defaultValue = "100000", description = "Analytics events to preload (default: ${DEFAULT-VALUE}).")
+    long eventRecords;
+
+    @Option(names = "--customers", defaultValue = "2000", description = "Customers seeded (default: ${DEFAULT-VALUE}).")
+    int customers;
+
+    @Option(names = "--users", defaultValue = "2000", description = "Users seeded (default: ${DEFAULT-VALUE}).")
+    int users;
+
+    @Option(names = "--checkpoint-interval", defaultValue = "1s", converter = DurationConverter.class, description = "Checkpoint interval of the throughput runs (default: ${DEFAULT-VALUE}).")
+    Duration checkpointInterval;
+
+    @Option(names = "--latency-loads", split = ",", defaultValue = "50,80", description = "Fixed rates of the latency runs, in percent of the measured exactly-once payments rate (default: ${DEFAULT-VALUE}).")
+    List<Integer> latencyLoads;
+
+    @Option(names = "--latency-intervals", split = ",", defaultValue = "1s", converter = DurationConverter.class, description = "Checkpoint intervals of the latency runs, e.g. 500ms,1s,5s (default: ${DEFAULT-VALUE}).")
+    List<Duration> latencyIntervals;
+
+    @Option(names = "--latency-duration", defaultValue = "30s", converter = DurationConverter.class, description = "Measured part of each latency run, after a warm-up (default: ${DEFAULT-VALUE}).")
+    Duration latencyDuration;
+
+    @Option(names = "--warm-up", defaultValue = "5s", converter = DurationConverter.class, description = "Left out at the start of each latency run (default: ${DEFAULT-VALUE}).")
+    Duration warmUp;
+
+    @Option(names = "--state-requests", defaultValue = "0", description = "Payment requests (about one idempotency key each) for the checkpoint runs, incremental and full; 0: the --payments input (default: ${DEFAULT-VALUE}).")
+    long stateRequests;
+
+    @Option(names = "--gateway-errors", defaultValue = "0", description = "Share of gateway calls the simulator fails transiently (the job retries them); its latency is zero (default: ${DEFAULT-VALUE}).")
+    double gatewayErrors;
+
+    @Option(names = "--skip", split = ",", description = "Parts to leave out: ${COMPLETION-CANDIDATES}.")
+    Set<Part> skip = EnumSet.noneOf(Part.class);
+
+    @Option(names = "--timeout", defaultValue = "15m", converter = DurationConverter.class, description = "Longest a run may take to drain its input (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--report", description = "The report to write (default: docs/benchmarks.md of this checkout); its chart goes next to it as .svg.")
+    Path reportFile;
+
+    @Option(names = "--no-report", description = "Print the table only.")
+    boolean noReport;
+
+    @Option(names = "--note", description = "A sentence about the conditions to put in the report (e.g. what else ran).")
+    String note;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = cli.io().err();
+        Path home = Path.of(System.getProperty("onceflow.home", "."));
+        Path data = dataDirectory.toAbsolutePath().normalize();
+        deleteRecursively(data);
+        Files.createDirectories(data.resolve("logs"));
+        CliLogging.toFile(data.resolve("logs/onceflow.log"));
+        Path report = reportFile != null ? reportFile : home.resolve("docs/benchmarks.md");
+
+        Report results = new Report();
+        results.command = "onceflow " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        results.note = note;
+        results.settings = String.format(Locale.ROOT,
+                "parallelism 2; RocksDB, incremental checkpoints every %d ms unless a row says otherwise; sinks exactly-once"
+                        + " unless a row says otherwise; gateway simulator at zero latency, 4%% declines, %.0f%% transient errors;"
+                        + " %d customers, %d users; the jobs' shipped settings (jobs/payments.yaml, jobs/analytics.yaml) otherwise",
+                checkpointInterval.toMillis(), gatewayErrors * 100, customers, users);
+        out.printf("onceflow bench: %s, %d cores, %s memory; load average %s%n",
+                Machine.cpuModel(), Machine.cores(), Machine.memory(), results.loadAtStart);
+        out.println("Starting Kafka, PostgreSQL and the gateway simulator in " + data + " ...");
+        out.flush();
+
+        String requests = "bench.payments.requests";
+        String events = "bench.analytics.events";
+        String stateTopic = "bench.state.requests";
+        try (LocalEnvironment local = LocalEnvironment.start(
+                data, new LocalEnvironment.Ports(0, 0, 0),
+                new LocalEnvironment.GatewayProfile(42, 0.04, gatewayErrors, Duration.ZERO),
+                List.of(requests, events, stateTopic), 2)) {
+            PaymentWorkload payments = new PaymentWorkload(1, customers, Instant.now());
+            AnalyticsWorkload analytics = new AnalyticsWorkload(2, users, Instant.now(), Duration.ofMillis(10));
+            try (Connection connection = local.postgresEndpoint().connect()) {
+                payments.seedCustomers(connection);
+                analytics.seedUsers(connection);
+            }
+            String kafka = local.kafka().bootstrapServers();
+            results.payments = Preload.payments(kafka, requests, payments, paymentRecords);
+            out.printf("Preloaded %,d payment requests (%.1f MB) in %.1f s%n", paymentRecords, results.payments.megabytes(),
+                    results.payments.preloadMillis() / 1e3);
+            if (!skip.contains(Part.analytics)) {
+                results.analytics = Preload.analytics(kafka, events, analytics, eventRecords);
+                out.printf("Preloaded %,d analytics events (%.1f MB) in %.1f s%n", eventRecords, results.analytics.megabytes(),
+                        results.analytics.preloadMillis() / 1e3);
+            }
+            out.flush();
+
+            Configuration flinkConf = new Configuration();
+            flinkConf.set(CoreOptions.TMP_DIRS, data.resolve("tmp").toString());
+            flinkConf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, data.resolve("savepoints").toUri().toString());
+            flinkConf.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 100_000);
+            int uiPort = FreePorts.pick();
+            try (LocalFlink flink = LocalFlink.start(flinkConf, 2, uiPort)) {
+                out.printf("Flink web UI http://127.0.0.1:%d ; logs %s%n%n", uiPort, data.resolve("logs/onceflow.log"));
+                Report.printHeader(out);
+                JobRuns runs = new JobRuns(local, flink, data, home.resolve("jobs/payments.yaml"), home.resolve("jobs/analytics.yaml"));
+
+                // 1. Throughput, payments.
+                if (!skip.contains(Part.ceiling)) {
+                    attempt(results, out, "payments ceiling", () -> {
+                        results.add(Ceiling.run(kafka, requests, paymentRecords, Ceiling.paymentDecoder()), "payments", results.payments);
+                        Report.print(out, results.rows.get(results.rows.size() - 1));
+                    });
+                }
+                attempt(results, out, "payments exactly-once", () -> addRun(results, out,
+                        runs.payments("exactly-once", results.payments, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
+                if (!skip.contains(Part.at_least_once)) {
+                    attempt(results, out, "payments at-least-once", () -> addRun(results, out,
+                            runs.payments("at-least-once", results.payments, DeliveryGuarantee.AT_LEAST_ONCE, checkpointInterval, true, timeout)));
+                }
+                if (!skip.contains(Part.sql_peer)) {
+                    attempt(results, out, "payments Flink SQL peer", () -> addRun(results, out,
+                            SqlPeer.run(runs, results.payments, checkpointInterval, timeout)));
+                }
+                // 1. Throughput, analytics.
+                if (!skip.contains(Part.analytics)) {
+                    if (!skip.contains(Part.ceiling)) {
+                        attempt(results, out, "analytics ceiling", () -> {
+                            results.add(Ceiling.run(kafka, events, eventRecords, Ceiling.jsonDecoder()), "analytics", results.analytics);
+                            Report.print(out, results.rows.get(results.rows.size() - 1));
+                        });
+                    }
+                    attempt(results, out, "analytics exactly-once", () -> addRun(results, out,
+                            runs.analytics("exactly-once", results.analytics, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
+                    if (!skip.contains(Part.at_least_once)) {
+                        attempt(results, out, "analytics at-least-once", () -> addRun(results, out,
+                                runs.analytics("at-least-once", results.analytics, DeliveryGuarantee.AT_LEAST_ONCE, checkpointInterval, true, timeout)));
+                    }
+                }
+                out.println();
+
+                // 2. Latency at fixed shares of the sustained exactly-once rate.
+                double sustained = results.rate("payments", "exactly-once");
+                if (!skip.contains(Part.latency) && !Double.isNaN(sustained)) {
+                    PaymentWorkload live = new PaymentWorkload(3, customers, Instant.now());
+                    for (Duration interval : latencyIntervals) {
+                        for (int load : latencyLoads) {
+                            attempt(results, out, "latency at " + load + "%, checkpoints " + interval.toMillis() + " ms", () -> {
+                                FixedRate.Latency latency = FixedRate.latency(runs, live, sustained * load / 100.0, interval, warmUp, latencyDuration);
+                                results.latencies.add(latency);
+                                Report.print(out, latency);
+                            });
+                        }
+                    }
+                }
+
+                // 4. Checkpoints with full snapshots (the incremental ones are the throughput runs').
+                if (!skip.contains(Part.full_checkpoints)) {
+                    Preload.Loaded state = results.payments;
+                    if (stateRequests > 0) {
+                        state = Preload.payments(kafka, stateTopic, new PaymentWorkload(4, customers, Instant.now()), stateRequests);
+                        out.printf("Preloaded %,d payment requests for the checkpoint runs%n", stateRequests);
+                        Preload.Loaded stateInput = state;
+                        attempt(results, out, "checkpoints incremental", () -> addRun(results, out,
+                                runs.payments("exactly-once, " + String.format(Locale.ROOT, "%,d", stateRequests) + " requests, incremental",
+                                        stateInput, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
+                    }
+                    Preload.Loaded stateInput = state;
+                    attempt(results, out, "checkpoints full", () -> addRun(results, out,
+                            runs.payments("exactly-once, full checkpoints", stateInput, DeliveryGuarantee.EXACTLY_ONCE,
+                                    checkpointInterval, false, timeout)));
+                }
+
+                // 3. Recovery, last: it replaces the cluster's TaskManager.
+                if (!skip.contains(Part.recovery) && !Double.isNaN(sustained)) {
+                    PaymentWorkload live = new PaymentWorkload(5, customers, Instant.now());
+                    attempt(results, out, "recovery", () -> {
+                        results.recovery = FixedRate.recovery(runs, live, sustained * 0.5, checkpointInterval, Duration.ofSeconds(20));
+                        Report.print(out, results.recovery);
+                    });
+                }
+            }
+        }
+        results.finished = Instant.now();
+        out.println();
+        out.println("Targets:");
+        for (Report.Target target : results.targets()) {
+            out.printf("  %-70s %-22s %-40s %s%n", target.what(), target.goal(), target.measured(),
+                    target.met() == null ? "no verdict" : target.met() ? "met" : "MISSED");
+        }
+        if (!noReport) {
+            results.write(report);
+            out.println("Wrote " + report + " and its chart.");
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static void addRun(Report results, PrintWriter out, JobRuns.Run run) {
+        results.add(run);
+        Report.print(out, results.rows.get(results.rows.size() - 1));
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /** Runs one part; a failure is reported and recorded, and the other parts still run. */
+    private static void attempt(Report results, PrintWriter out, String what, Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String message = what + " failed: " + e + (root != e ? " (" + root + ")" : "");
+            out.println(message);
+            out.flush();
+            results.failures.add(message);
+        }
+    }
+
+    private static void deleteRecursively(Path directory) throws Exception {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+}

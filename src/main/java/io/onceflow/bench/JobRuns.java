@@ -1,0 +1,300 @@
+package io.onceflow.bench;
+
+import io.onceflow.analytics.AnalyticsConfig;
+import io.onceflow.analytics.AnalyticsJob;
+import io.onceflow.config.JobSubmission;
+import io.onceflow.lake.LakeTables;
+import io.onceflow.local.LocalEnvironment;
+import io.onceflow.local.LocalFlink;
+import io.onceflow.payments.PaymentsConfig;
+import io.onceflow.payments.PaymentsJob;
+
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
+import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
+import org.apache.flink.runtime.execution.ExecutionState;
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Runs the real jobs, built by {@link PaymentsJob} and {@link AnalyticsJob} from the shipped job
+ * files, on the benchmark's Flink cluster against the local broker, PostgreSQL and gateway. Each
+ * run gets its own namespace, consumer group and output topics, starts from the earliest offset
+ * of its input and is watched through what an outside reader sees until it drained the input;
+ * then its checkpoint statistics are read and it is cancelled.
+ */
+final class JobRuns {
+
+    /** Checkpoint figures of one run, from the JobManager's checkpoint statistics. */
+    record Checkpoints(long completed, long failed, double p50Millis, double p99Millis,
+            long lastStateBytes, long p50CheckpointedBytes, long maxCheckpointedBytes) {
+
+        static final Checkpoints NONE = new Checkpoints(0, 0, Double.NaN, Double.NaN, -1, -1, -1);
+    }
+
+    /** One drained run. */
+    record Run(String job, String variant, Preload.Loaded input, Drain drain, Machine.Sample start,
+            Machine.Sample end, Checkpoints checkpoints, long heapBytes, long residentBytes, String settings) {
+
+        double rate() {
+            return drain.sustainedRate(input.records());
+        }
+
+        double megabytesPerSecond() {
+            return rate() * input.bytes() / input.records() / 1e6;
+        }
+
+        /** CPU microseconds of this JVM per input record over the whole run (every stage, broker and gateway included). */
+        double processCpuMicrosPerRecord() {
+            return end.processCpuSecondsSince(start) * 1e6 / input.records();
+        }
+    }
+
+    private final LocalEnvironment local;
+    private final LocalFlink flink;
+    private final Path data;
+    private final Path paymentsFile;
+    private final Path analyticsFile;
+    private int runs;
+
+    JobRuns(LocalEnvironment local, LocalFlink flink, Path data, Path paymentsFile, Path analyticsFile) {
+        this.local = local;
+        this.flink = flink;
+        this.data = data;
+        this.paymentsFile = paymentsFile;
+        this.analyticsFile = analyticsFile;
+    }
+
+    LocalEnvironment local() {
+        return local;
+    }
+
+    LocalFlink flink() {
+        return flink;
+    }
+
+    String nextRunName(String job) {
+        return "bench" + (++runs) + "-" + job;
+    }
+
+    private Map<String, String> overrides(String run, Duration checkpointInterval) {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        overrides.put("kafka.bootstrap-servers", local.kafka().bootstrapServers());
+        overrides.put("kafka.group-id", run);
+        overrides.put("kafka.starting-offsets", "earliest");
+        overrides.put("postgres.url", local.postgresEndpoint().jdbcUrl());
+        overrides.put("postgres.user", local.postgresEndpoint().user());
+        overrides.put("postgres.password-env", "");
+        overrides.put("postgres.password-file", "");
+        overrides.put("job.name", run);
+        overrides.put("job.namespace", run);
+        overrides.put("job.parallelism", "2");
+        overrides.put("job.checkpoint-interval", checkpointInterval.toMillis() + "ms");
+        overrides.put("job.checkpoint-directory", data.resolve("checkpoints").toUri().toString());
+        overrides.put("lake.warehouse", data.resolve("lake").toUri().toString());
+        return overrides;
+    }
+
+    PaymentsConfig paymentsConfig(String run, String requestsTopic, Duration checkpointInterval) throws Exception {
+        Map<String, String> overrides = overrides(run, checkpointInterval);
+        overrides.put("gateway.url", local.gateway().baseUrl());
+        overrides.put("topics.requests", requestsTopic);
+        overrides.put("topics.results", run + ".results");
+        overrides.put("topics.completed", run + ".completed");
+        overrides.put("topics.dead-letters", run + ".dlq");
+        PaymentsConfig config = PaymentsConfig.load(paymentsFile, overrides);
+        local.kafka().createTopics(2, List.of(config.topics().results(), config.topics().completed(), config.topics().deadLetters()));
+        return config;
+    }
+
+    AnalyticsConfig analyticsConfig(String run, String eventsTopic, Duration checkpointInterval) throws Exception {
+        Map<String, String> overrides = overrides(run, checkpointInterval);
+        overrides.put("topics.events", eventsTopic);
+        overrides.put("topics.dead-letters", run + ".dlq");
+        AnalyticsConfig config = AnalyticsConfig.load(analyticsFile, overrides);
+        local.kafka().createTopics(2, List.of(config.topics().deadLetters()));
+        return config;
+    }
+
+    /** A job environment as the job's main sets it up; full (not incremental) RocksDB checkpoints when asked. */
+    StreamExecutionEnvironment environment(io.onceflow.config.JobSettings job, boolean incremental) {
+        StreamExecutionEnvironment env = flink.environment();
+        JobSubmission.configure(env, job);
+        if (!incremental) {
+            Configuration full = new Configuration();
+            full.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, false);
+            env.configure(full);
+        }
+        return env;
+    }
+
+    void truncate(String table) throws Exception {
+        try (Connection connection = local.postgresEndpoint().connect(); Statement statement = connection.createStatement()) {
+            statement.execute("TRUNCATE " + table);
+        }
+    }
+
+    /** The payments job over {@code input} until every request has its committed result or dead letter. */
+    Run payments(String variant, Preload.Loaded input, DeliveryGuarantee guarantee, Duration checkpointInterval,
+            boolean incremental, Duration timeout) throws Exception {
+        String run = nextRunName("payments");
+        PaymentsConfig config = paymentsConfig(run, input.topic(), checkpointInterval);
+        truncate("payments");
+        StreamExecutionEnvironment env = environment(config.job(), incremental);
+        PaymentsJob.Connectors connectors = PaymentsJob.Connectors.of(config, false, guarantee);
+        try (var lake = connectors.lake();
+                OutputCounter outputs = new OutputCounter(local.kafka().bootstrapServers(),
+                        List.of(config.topics().results(), config.topics().deadLetters()), null)) {
+            new PaymentsJob(config).build(env, connectors);
+            return drain("payments", variant, input, env, run, outputs::count, input.expectedOutputs(), timeout,
+                    settings(guarantee, checkpointInterval, incremental), 20);
+        }
+    }
+
+    /** The analytics job over {@code input} until every distinct valid event is in the lake and every invalid one a dead letter. */
+    Run analytics(String variant, Preload.Loaded input, DeliveryGuarantee guarantee, Duration checkpointInterval,
+            boolean incremental, Duration timeout) throws Exception {
+        String run = nextRunName("analytics");
+        AnalyticsConfig config = analyticsConfig(run, input.topic(), checkpointInterval);
+        StreamExecutionEnvironment env = environment(config.job(), incremental);
+        AnalyticsJob.Connectors connectors = AnalyticsJob.Connectors.of(config, false, guarantee);
+        try (var lake = connectors.lake();
+                OutputCounter deadLetters = new OutputCounter(local.kafka().bootstrapServers(),
+                        List.of(config.topics().deadLetters()), null)) {
+            long before = lakeRows(lake);
+            new AnalyticsJob(config).build(env, connectors);
+            LongSupplier visible = () -> lakeRows(lake) - before + deadLetters.count();
+            return drain("analytics", variant, input, env, run, visible, input.expectedOutputs(), timeout,
+                    settings(guarantee, checkpointInterval, incremental), 200);
+        }
+    }
+
+    private static long lakeRows(io.onceflow.lake.LakeCatalog lake) {
+        var table = lake.table(LakeTables.ANALYTICS_EVENTS);
+        table.refresh();
+        var current = table.currentSnapshot();
+        return current == null ? 0 : Long.parseLong(current.summary().getOrDefault("total-records", "0"));
+    }
+
+    static String settings(DeliveryGuarantee guarantee, Duration checkpointInterval, boolean incremental) {
+        return String.format("%s, RocksDB %s, checkpoints every %s ms, parallelism 2",
+                guarantee == DeliveryGuarantee.EXACTLY_ONCE ? "exactly-once" : "at-least-once",
+                incremental ? "incremental" : "full", checkpointInterval.toMillis());
+    }
+
+    Run drain(String job, String variant, Preload.Loaded input, StreamExecutionEnvironment env, String run,
+            LongSupplier visible, long expected, Duration timeout, String settings, long pollMillis) throws Exception {
+        Machine.Sample start = Machine.Sample.now();
+        JobClient client = flink.submit(env, run, null);
+        try {
+            Drain drain = Drain.watch(visible, expected, timeout, start.nanoTime(), pollMillis);
+            Machine.Sample end = Machine.Sample.now();
+            Checkpoints checkpoints = checkpoints(client.getJobID());
+            return new Run(job, variant, input, drain, start, end, checkpoints,
+                    Machine.heapUsedBytes(), Machine.residentBytes(), settings);
+        } finally {
+            cancel(client);
+        }
+    }
+
+    void cancel(JobClient client) {
+        try {
+            client.cancel().get(60, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!client.getJobStatus().get().isGloballyTerminalState() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+        } catch (Exception e) {
+            // already ended
+        }
+    }
+
+    Checkpoints checkpoints(JobID job) throws Exception {
+        AccessExecutionGraph graph = flink.miniCluster().getExecutionGraph(job).get(30, TimeUnit.SECONDS);
+        var snapshot = graph.getCheckpointStatsSnapshot();
+        if (snapshot == null) {
+            return Checkpoints.NONE;
+        }
+        List<Long> durations = new ArrayList<>();
+        List<Long> checkpointed = new ArrayList<>();
+        long lastState = -1;
+        long lastId = -1;
+        for (AbstractCheckpointStats stats : snapshot.getHistory().getCheckpoints()) {
+            if (stats.getStatus() == CheckpointStatsStatus.COMPLETED) {
+                durations.add(stats.getEndToEndDuration());
+                checkpointed.add(stats.getCheckpointedSize());
+                if (stats.getCheckpointId() > lastId) {
+                    lastId = stats.getCheckpointId();
+                    lastState = stats.getStateSize();
+                }
+            }
+        }
+        Collections.sort(durations);
+        Collections.sort(checkpointed);
+        return new Checkpoints(
+                snapshot.getCounts().getNumberOfCompletedCheckpoints(),
+                snapshot.getCounts().getNumberOfFailedCheckpoints(),
+                Stats.percentile(durations, 0.50),
+                Stats.percentile(durations, 0.99),
+                lastState,
+                checkpointed.isEmpty() ? -1 : Math.round(Stats.percentile(checkpointed, 0.50)),
+                checkpointed.isEmpty() ? -1 : checkpointed.get(checkpointed.size() - 1));
+    }
+
+    /** Whether the job is RUNNING with every task RUNNING. */
+    boolean allTasksRunning(JobID job) {
+        try {
+            AccessExecutionGraph graph = flink.miniCluster().getExecutionGraph(job).get(5, TimeUnit.SECONDS);
+            if (graph.getState() != JobStatus.RUNNING) {
+                return false;
+            }
+            for (AccessExecutionVertex vertex : graph.getAllExecutionVertices()) {
+                if (vertex.getExecutionState() != ExecutionState.RUNNING) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    long completedCheckpoints(JobID job) {
+        try {
+            var snapshot = flink.miniCluster().getExecutionGraph(job).get(5, TimeUnit.SECONDS).getCheckpointStatsSnapshot();
+            return snapshot == null ? 0 : snapshot.getCounts().getNumberOfCompletedCheckpoints();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    /** Waits until every task runs and a checkpoint completed; false on timeout. */
+    boolean awaitRunningAndCheckpointed(JobID job, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (allTasksRunning(job) && completedCheckpoints(job) > 0) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+}
