@@ -73,6 +73,16 @@ public final class OpsTesting {
         return cli(List.of(args));
     }
 
+    /** The lists one after the other: a command line from its parts. */
+    @SafeVarargs
+    public static List<String> concat(List<String>... parts) {
+        List<String> all = new ArrayList<>();
+        for (List<String> part : parts) {
+            all.addAll(part);
+        }
+        return all;
+    }
+
     /** {@code --set k=v} pairs. */
     public static List<String> sets(Map<String, String> overrides) {
         List<String> args = new ArrayList<>();

@@ -113,7 +113,7 @@ class ChaosITCase {
         Path home = root.resolve("cluster");
         List<String> clusterDir = List.of("--cluster-dir", home.toString());
         OpsTesting.distribution();
-        cli(concat(List.of("cluster", "up", "--rest-port", "0", "--task-managers", "2", "--slots", "2"), clusterDir));
+        cli(OpsTesting.concat(List.of("cluster", "up", "--rest-port", "0", "--task-managers", "2", "--slots", "2"), clusterDir));
         LocalCluster cluster = LocalCluster.existing(home);
         FlinkRest rest = cluster.rest();
         Map<String, String> jobIds = new ConcurrentHashMap<>();
@@ -123,7 +123,7 @@ class ChaosITCase {
             Instant since = Instant.now();
             Instant rangeStart = since.minusSeconds(1);
             for (String job : JOBS) {
-                var submit = cli(concat(List.of("submit", job), jobArguments(job), clusterDir));
+                var submit = cli(OpsTesting.concat(List.of("submit", job), jobArguments(job), clusterDir));
                 jobIds.put(job, submit.lastOutLine());
             }
             figures.add(String.format("both jobs submitted and checkpointing in %d ms", millisSince(since)));
@@ -148,19 +148,19 @@ class ChaosITCase {
             figures.add(String.format("after the last record was sent, every one answered in %d ms", millisSince(drained)));
 
             for (String job : JOBS) {
-                cli(concat(List.of("stop", job), clusterDir));
+                cli(OpsTesting.concat(List.of("stop", job), clusterDir));
             }
             assertNothingLeftOpen();
             verifyTopics(producer);
             List<String> range = List.of("--from", rangeStart.toString(), "--to", Instant.now().plusSeconds(1).toString());
             for (String job : JOBS) {
-                var reconcile = cli(concat(List.of("reconcile", job), OpsTesting.sets(overrides(job)), range));
+                var reconcile = cli(OpsTesting.concat(List.of("reconcile", job), OpsTesting.sets(overrides(job)), range));
                 System.out.println("CHAOS reconcile " + job + ":\n" + reconcile.out().strip());
             }
         } finally {
             producer.close();
             figures.forEach(figure -> System.out.println("CHAOS " + figure));
-            OpsTesting.cli(concat(List.of("cluster", "down"), clusterDir));
+            OpsTesting.cli(OpsTesting.concat(List.of("cluster", "down"), clusterDir));
         }
         assertThat(cluster.runningRoles()).isEmpty();
     }
@@ -187,7 +187,7 @@ class ChaosITCase {
                 long taskManagersBack = millisSince(start);
                 List<String> resumed = new ArrayList<>();
                 for (String job : JOBS) {
-                    var resume = cli(concat(List.of("resume", job, "--latest-checkpoint"), clusterDir));
+                    var resume = cli(OpsTesting.concat(List.of("resume", job, "--latest-checkpoint"), clusterDir));
                     jobIds.put(job, resume.lastOutLine());
                     resumed.add(job + " running at " + millisSince(start) + " ms");
                 }
@@ -210,7 +210,7 @@ class ChaosITCase {
                 what = "gateway down for " + GATEWAY_OUTAGE.toSeconds() + " s";
             }
             case "upgrade" -> {
-                var upgrade = cli(concat(List.of("upgrade", "payments", "--jar", OpsTesting.jobJar().toString()), clusterDir));
+                var upgrade = cli(OpsTesting.concat(List.of("upgrade", "payments", "--jar", OpsTesting.jobJar().toString()), clusterDir));
                 jobIds.put("payments", upgrade.lastOutLine());
                 checkpointsBefore = new HashMap<>(checkpointsBefore);
                 checkpointsBefore.remove("payments");
@@ -362,14 +362,6 @@ class ChaosITCase {
         return run;
     }
 
-    @SafeVarargs
-    private static List<String> concat(List<String>... parts) {
-        List<String> all = new ArrayList<>();
-        for (List<String> part : parts) {
-            all.addAll(part);
-        }
-        return all;
-    }
 
     /**
      * Sends {@link #RECORDS} records of each job at a steady rate from its own thread; keeps each

@@ -67,7 +67,7 @@ class LocalClusterITCase {
         OpsTesting.distribution();
 
         long upStart = System.nanoTime();
-        var up = OpsTesting.cli(concat(List.of("cluster", "up", "--rest-port", "0"), clusterDir));
+        var up = OpsTesting.cli(OpsTesting.concat(List.of("cluster", "up", "--rest-port", "0"), clusterDir));
         long upMillis = Duration.ofNanos(System.nanoTime() - upStart).toMillis();
         assertThat(up.exitCode()).as(up.toString()).isZero();
         LocalCluster cluster = LocalCluster.existing(home);
@@ -86,10 +86,10 @@ class LocalClusterITCase {
             local.put("postgres.password-env", "");
             local.put("gateway.url", services.gateway().baseUrl());
             local.put("lake.warehouse", root.resolve("lake").toUri().toString());
-            List<String> job = concat(List.of("payments", "--jar", OpsTesting.jobJar().toString()), clusterDir, OpsTesting.sets(local));
+            List<String> job = OpsTesting.concat(List.of("payments", "--jar", OpsTesting.jobJar().toString()), clusterDir, OpsTesting.sets(local));
 
             long submitStart = System.nanoTime();
-            var submit = OpsTesting.cli(concat(List.of("submit"), job));
+            var submit = OpsTesting.cli(OpsTesting.concat(List.of("submit"), job));
             long submitMillis = Duration.ofNanos(System.nanoTime() - submitStart).toMillis();
             assertThat(submit.exitCode()).as(submit.toString()).isZero();
             String firstJob = submit.lastOutLine();
@@ -98,12 +98,12 @@ class LocalClusterITCase {
             assertThat(rest.checkpoints(firstJob).completed()).isGreaterThanOrEqualTo(1);
             send(150);
 
-            var status = OpsTesting.cli(concat(List.of("status"), clusterDir));
+            var status = OpsTesting.cli(OpsTesting.concat(List.of("status"), clusterDir));
             assertThat(status.exitCode()).isZero();
             assertThat(status.out()).contains(firstJob).contains("RUNNING").contains("onceflow-payments");
 
             long stopStart = System.nanoTime();
-            var stop = OpsTesting.cli(concat(List.of("stop", "payments"), clusterDir));
+            var stop = OpsTesting.cli(OpsTesting.concat(List.of("stop", "payments"), clusterDir));
             long stopMillis = Duration.ofNanos(System.nanoTime() - stopStart).toMillis();
             assertThat(stop.exitCode()).as(stop.toString()).isZero();
             String savepoint = stop.lastOutLine();
@@ -111,7 +111,7 @@ class LocalClusterITCase {
             assertThat(rest.job(firstJob).orElseThrow().state()).isEqualTo("FINISHED");
             send(150);
 
-            var resume = OpsTesting.cli(concat(List.of("resume", "payments"), clusterDir));
+            var resume = OpsTesting.cli(OpsTesting.concat(List.of("resume", "payments"), clusterDir));
             assertThat(resume.exitCode()).as(resume.toString()).isZero();
             String resumed = resume.lastOutLine();
             assertThat(resume.err()).contains(savepoint);
@@ -120,7 +120,7 @@ class LocalClusterITCase {
             awaitEveryRequestAnswered();
 
             // The upgrade check of the job against its own jar: every uid present, every type the same.
-            var check = OpsTesting.cli(concat(List.of("upgrade", "payments", "--check", "--jar", OpsTesting.jobJar().toString()), clusterDir));
+            var check = OpsTesting.cli(OpsTesting.concat(List.of("upgrade", "payments", "--check", "--jar", OpsTesting.jobJar().toString()), clusterDir));
             assertThat(check.exitCode()).as(check.toString()).isZero();
             assertThat(check.out()).startsWith("PASSED").doesNotContain("problem");
             assertThat(check.out()).containsPattern("PASSED: savepoint \\S+, \\d+ stateful operators, \\d+ states");
@@ -131,7 +131,7 @@ class LocalClusterITCase {
             cluster.startJobManager(Duration.ofMinutes(1));
             rest.await("see the TaskManager register again", Duration.ofMinutes(1), rest::taskManagerCount, n -> n >= 1);
             assertThat(rest.jobs()).isEmpty();
-            var afterLoss = OpsTesting.cli(concat(List.of("resume", "payments", "--latest-checkpoint"), clusterDir));
+            var afterLoss = OpsTesting.cli(OpsTesting.concat(List.of("resume", "payments", "--latest-checkpoint"), clusterDir));
             assertThat(afterLoss.exitCode()).as(afterLoss.toString()).isZero();
             assertThat(afterLoss.err()).containsPattern(resumed + "/chk-\\d+");
             long restoredFrom = Long.parseLong(afterLoss.err().replaceAll("(?s).*/chk-(\\d+).*", "$1"));
@@ -154,7 +154,7 @@ class LocalClusterITCase {
             System.out.printf("MEASURED local cluster: cluster up %d ms, submit to running+checkpoint %d ms, stop-with-savepoint %d ms%n",
                     upMillis, submitMillis, stopMillis);
         } finally {
-            var down = OpsTesting.cli(concat(List.of("cluster", "down"), clusterDir));
+            var down = OpsTesting.cli(OpsTesting.concat(List.of("cluster", "down"), clusterDir));
             assertThat(down.exitCode()).as(down.toString()).isZero();
         }
         assertThat(cluster.runningRoles()).isEmpty();
@@ -191,12 +191,4 @@ class LocalClusterITCase {
         assertThat(TopicReader.readCommitted(bootstrap, "payments.dlq")).hasSize(undecodable.get());
     }
 
-    @SafeVarargs
-    private static List<String> concat(List<String>... parts) {
-        List<String> all = new ArrayList<>();
-        for (List<String> part : parts) {
-            all.addAll(part);
-        }
-        return all;
-    }
 }

@@ -77,7 +77,7 @@ class ReplayITCase {
         home = root.resolve("cluster");
         clusterDir = List.of("--cluster-dir", home.toString());
         OpsTesting.distribution();
-        var up = OpsTesting.cli(concat(List.of("cluster", "up", "--rest-port", "0"), clusterDir));
+        var up = OpsTesting.cli(OpsTesting.concat(List.of("cluster", "up", "--rest-port", "0"), clusterDir));
         assertThat(up.exitCode()).as(up.toString()).isZero();
         cluster = LocalCluster.existing(home);
     }
@@ -86,7 +86,7 @@ class ReplayITCase {
     static void stopServices() throws Exception {
         try {
             if (cluster != null) {
-                var down = OpsTesting.cli(concat(List.of("cluster", "down"), clusterDir));
+                var down = OpsTesting.cli(OpsTesting.concat(List.of("cluster", "down"), clusterDir));
                 assertThat(down.exitCode()).as(down.toString()).isZero();
                 assertThat(cluster.runningRoles()).isEmpty();
             }
@@ -122,24 +122,24 @@ class ReplayITCase {
         phaseStart = testStart;
         Map<String, String> local = localSettings();
         local.put("gateway.url", services.gateway().baseUrl());
-        List<String> job = concat(List.of("payments", "--jar", OpsTesting.jobJar().toString()), clusterDir, OpsTesting.sets(local));
-        List<String> config = concat(List.of("payments"), OpsTesting.sets(local));
+        List<String> job = OpsTesting.concat(List.of("payments", "--jar", OpsTesting.jobJar().toString()), clusterDir, OpsTesting.sets(local));
+        List<String> config = OpsTesting.concat(List.of("payments"), OpsTesting.sets(local));
         {
             Instant from = Instant.now().minusSeconds(1);
-            var submit = OpsTesting.cli(concat(List.of("submit"), job));
+            var submit = OpsTesting.cli(OpsTesting.concat(List.of("submit"), job));
             assertThat(submit.exitCode()).as(submit.toString()).isZero();
             phase("submit");
             send(REQUESTS);
             awaitEveryRequestAnswered();
             phase("requests answered");
-            var stop = OpsTesting.cli(concat(List.of("stop", "payments"), clusterDir));
+            var stop = OpsTesting.cli(OpsTesting.concat(List.of("stop", "payments"), clusterDir));
             assertThat(stop.exitCode()).as(stop.toString()).isZero();
             Instant to = Instant.now().plusSeconds(1);
             phase("stop");
             List<String> range = List.of("--from", from.toString(), "--to", to.toString());
 
             // The original run: nothing lost, nothing duplicated, no transaction left open.
-            var original = OpsTesting.cli(concat(List.of("reconcile"), config, range));
+            var original = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range));
             assertThat(original.exitCode()).as(original.toString()).isZero();
             phase("reconcile");
             Map<String, long[]> originalCounts = storeCounts(original.out());
@@ -157,7 +157,7 @@ class ReplayITCase {
             phase("snapshot");
             truncate(local);
             phase("truncate");
-            var broken = OpsTesting.cli(concat(List.of("reconcile"), config, range, List.of("--examples", "3")));
+            var broken = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range, List.of("--examples", "3")));
             assertThat(broken.exitCode()).as(broken.toString()).isEqualTo(1);
             assertThat(storeCounts(broken.out()).get("postgres payments")).containsExactly(payments, 0, payments, 0, 0);
             assertThat(storeCounts(broken.out()).get("lake payments.results")).containsExactly(decodable, 0, decodable, 0, 0);
@@ -167,24 +167,24 @@ class ReplayITCase {
             // Replay rebuilds them from the results topic, row for row.
             phase("reconcile after truncate");
             long replayStart = System.nanoTime();
-            var replay = OpsTesting.cli(concat(List.of("replay", "--timeout", "3m"), job, range));
+            var replay = OpsTesting.cli(OpsTesting.concat(List.of("replay", "--timeout", "3m"), job, range));
             long replayMillis = Duration.ofNanos(System.nanoTime() - replayStart).toMillis();
             assertThat(replay.exitCode()).as(replay.toString()).isZero();
             phase("replay");
             assertThat(replay.err()).containsPattern("\\d+ of \\d+ records \\(\\d+%\\), \\d+ records/s, .* left, finished")
                     .contains("Replay of payments finished as job " + replay.lastOutLine() + ": " + decodable + " records");
-            var rebuilt = OpsTesting.cli(concat(List.of("reconcile"), config, range));
+            var rebuilt = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range));
             assertThat(rebuilt.exitCode()).as(rebuilt.toString()).isZero();
             assertThat(storeCounts(rebuilt.out())).usingRecursiveComparison().isEqualTo(originalCounts);
             assertThat(rebuilt.out()).contains("PostgreSQL prepared transactions open: 0");
             assertThat(snapshot(local)).isEqualTo(before);
 
             // The same replay again: every sink as it was.
-            var again = OpsTesting.cli(concat(List.of("replay", "--timeout", "3m"), job, range));
+            var again = OpsTesting.cli(OpsTesting.concat(List.of("replay", "--timeout", "3m"), job, range));
             assertThat(again.exitCode()).as(again.toString()).isZero();
             phase("second replay");
             assertThat(snapshot(local)).isEqualTo(before);
-            var last = OpsTesting.cli(concat(List.of("reconcile"), config, range));
+            var last = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range));
             assertThat(last.exitCode()).as(last.toString()).isZero();
             assertThat(storeCounts(last.out())).usingRecursiveComparison().isEqualTo(originalCounts);
 
@@ -211,11 +211,11 @@ class ReplayITCase {
             events.seedUsers(connection);
         }
         Map<String, String> local = localSettings();
-        List<String> job = concat(List.of("analytics", "--jar", OpsTesting.jobJar().toString()), clusterDir, OpsTesting.sets(local));
-        List<String> config = concat(List.of("analytics"), OpsTesting.sets(local));
+        List<String> job = OpsTesting.concat(List.of("analytics", "--jar", OpsTesting.jobJar().toString()), clusterDir, OpsTesting.sets(local));
+        List<String> config = OpsTesting.concat(List.of("analytics"), OpsTesting.sets(local));
 
         Instant from = Instant.now().minusSeconds(1);
-        var submit = OpsTesting.cli(concat(List.of("submit"), job));
+        var submit = OpsTesting.cli(OpsTesting.concat(List.of("submit"), job));
         assertThat(submit.exitCode()).as(submit.toString()).isZero();
         List<AnalyticsWorkload.Generated> batch = events.batch(EVENTS);
         long distinctValid = batch.stream().filter(AnalyticsWorkload.Generated::valid).map(AnalyticsWorkload.Generated::eventId).distinct().count();
@@ -245,15 +245,15 @@ class ReplayITCase {
         String bootstrap = services.kafka().bootstrapServers();
         var lastReport = new String[1];
         Waits.until("see the range's events in the lake and dead letters, and its windows in analytics_minute", Duration.ofMinutes(3), () -> {
-            var run = OpsTesting.cli(concat(List.of("reconcile"), config, range));
+            var run = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range));
             lastReport[0] = run.toString();
             return run.exitCode() == 0 && TopicReader.readCommitted(bootstrap, "analytics.dlq").size() >= invalid;
         }, done -> done);
-        var stop = OpsTesting.cli(concat(List.of("stop", "analytics"), clusterDir));
+        var stop = OpsTesting.cli(OpsTesting.concat(List.of("stop", "analytics"), clusterDir));
         assertThat(stop.exitCode()).as(stop.toString()).isZero();
         phase("analytics answered, stopped");
 
-        var original = OpsTesting.cli(concat(List.of("reconcile"), config, range));
+        var original = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range));
         assertThat(original.exitCode()).as(original.toString()).isZero();
         long[] lake = analyticsCounts(original.out());
         assertThat(lake).as(original.out()).containsExactly(distinctValid, distinctValid, 0, 0, 0);
@@ -271,17 +271,17 @@ class ReplayITCase {
         try (LakeCatalog catalog = lakeCatalog(local)) {
             catalog.table(LakeTables.ANALYTICS_EVENTS).newDelete().deleteFromRowFilter(Expressions.alwaysTrue()).commit();
         }
-        var broken = OpsTesting.cli(concat(List.of("reconcile"), config, range));
+        var broken = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range));
         assertThat(broken.exitCode()).as(broken.toString()).isEqualTo(1);
         assertThat(analyticsCounts(broken.out())).containsExactly(distinctValid, 0, distinctValid, 0, 0);
         phase("analytics truncated");
 
-        var replay = OpsTesting.cli(concat(List.of("replay", "--timeout", "3m"), job, range));
+        var replay = OpsTesting.cli(OpsTesting.concat(List.of("replay", "--timeout", "3m"), job, range));
         assertThat(replay.exitCode()).as(replay.toString()).isZero();
         assertThat(replay.err()).contains("Replay of analytics finished").containsPattern("analytics_minute: \\d+ windows of the range recomputed from the lake, \\d+ rows written");
         System.out.println(replay.err());
         phase("analytics replay");
-        var rebuilt = OpsTesting.cli(concat(List.of("reconcile"), config, range));
+        var rebuilt = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range));
         assertThat(rebuilt.exitCode()).as(rebuilt.toString()).isZero();
         assertThat(analyticsCounts(rebuilt.out())).containsExactly(lake);
         // Every window the replayed events fall in agrees with the lake. Which windows those are
@@ -295,11 +295,11 @@ class ReplayITCase {
         assertThat(replayed.lakeRows()).isEqualTo(distinctValid);
         assertThat(replayed.withoutLate()).isEqualTo(before.withoutLateExcept(before.pastRange(to)));
 
-        var again = OpsTesting.cli(concat(List.of("replay", "--timeout", "3m"), job, range));
+        var again = OpsTesting.cli(OpsTesting.concat(List.of("replay", "--timeout", "3m"), job, range));
         assertThat(again.exitCode()).as(again.toString()).isZero();
         assertThat(again.err()).contains(", 0 rows written");
         assertThat(events(local)).isEqualTo(replayed);
-        var last = OpsTesting.cli(concat(List.of("reconcile"), config, range));
+        var last = OpsTesting.cli(OpsTesting.concat(List.of("reconcile"), config, range));
         assertThat(last.exitCode()).as(last.toString()).isZero();
         phase("analytics second replay");
         System.out.printf("MEASURED analytics test %d ms%n", Duration.ofNanos(System.nanoTime() - testStart).toMillis());
@@ -461,12 +461,4 @@ class ReplayITCase {
         assertThat(TopicReader.readCommitted(bootstrap, "payments.results")).hasSize(decodable);
     }
 
-    @SafeVarargs
-    private static List<String> concat(List<String>... parts) {
-        List<String> all = new ArrayList<>();
-        for (List<String> part : parts) {
-            all.addAll(part);
-        }
-        return all;
-    }
 }

@@ -81,7 +81,7 @@ class UpgradeITCase {
 
         Producer producer = new Producer(kafka.bootstrapServers(), input);
         producer.send(200);
-        var submit = OpsTesting.cli(concat(List.of("submit", "counter", "--jobs-dir", jobs.toString(), "--jar", v1.toString(), "--entry-class", CounterJobJars.MAIN,
+        var submit = OpsTesting.cli(OpsTesting.concat(List.of("submit", "counter", "--jobs-dir", jobs.toString(), "--jar", v1.toString(), "--entry-class", CounterJobJars.MAIN,
                 "--set", "counter.bootstrap-servers=" + kafka.bootstrapServers(), "--set", "counter.input=" + input,
                 "--set", "counter.output=" + output), where));
         assertThat(submit.exitCode()).as(submit.toString()).isZero();
@@ -94,29 +94,29 @@ class UpgradeITCase {
             // The checks alone share one savepoint of the running v1 (--savepoint); the upgrades
             // below take their own.
             String savepoint = cluster.rest().triggerSavepoint(v1Job, null, Duration.ofMinutes(2));
-            List<String> checkAgainst = concat(List.of("--check", "--savepoint", savepoint), where);
-            var retyped = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", v3.toString()), checkAgainst));
+            List<String> checkAgainst = OpsTesting.concat(List.of("--check", "--savepoint", savepoint), where);
+            var retyped = OpsTesting.cli(OpsTesting.concat(List.of("upgrade", "counter", "--jar", v3.toString()), checkAgainst));
             assertThat(retyped.exitCode()).as(retyped.toString()).isEqualTo(1);
             assertThat(retyped.out()).startsWith("REFUSED")
                     .contains("state 'counter' (KEYED VALUE) of operator 'counter' cannot be read by the new job")
                     .contains("field 'note' of Counter: TYPE_MISMATCH");
             assertThat(retyped.err()).contains("Upgrade of 'counter' to v3.jar refused");
 
-            var uidGone = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", v4.toString()), checkAgainst));
+            var uidGone = OpsTesting.cli(OpsTesting.concat(List.of("upgrade", "counter", "--jar", v4.toString()), checkAgainst));
             assertThat(uidGone.exitCode()).as(uidGone.toString()).isEqualTo(1);
             assertThat(uidGone.out()).contains("operator 'counter' has state 'counter', '_timer_state/")
                     .contains("in the savepoint but is not in the new job");
-            var dropping = OpsTesting.cli(concat(List.of("upgrade", "counter", "--allow-dropping-state", "--jar", v4.toString()), checkAgainst));
+            var dropping = OpsTesting.cli(OpsTesting.concat(List.of("upgrade", "counter", "--allow-dropping-state", "--jar", v4.toString()), checkAgainst));
             assertThat(dropping.exitCode()).as(dropping.toString()).isZero();
             assertThat(dropping.out()).contains("dropped: operator 'counter' has state 'counter'");
 
             // A refused upgrade (not just --check) leaves the job alone.
-            var refused = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", v3.toString()), where));
+            var refused = OpsTesting.cli(OpsTesting.concat(List.of("upgrade", "counter", "--jar", v3.toString()), where));
             assertThat(refused.exitCode()).isEqualTo(1);
             assertThat(refused.err()).contains("refused, the job keeps running");
             assertThat(cluster.rest().job(v1Job).orElseThrow().state()).isEqualTo("RUNNING");
 
-            var broken = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", v5.toString()), where));
+            var broken = OpsTesting.cli(OpsTesting.concat(List.of("upgrade", "counter", "--jar", v5.toString()), where));
             assertThat(broken.exitCode()).as(broken.toString()).isEqualTo(1);
             assertThat(broken.err()).contains("the new version did not start").contains("this version cannot start")
                     .contains("the old version runs again from");
@@ -124,7 +124,7 @@ class UpgradeITCase {
             assertThat(afterFallback.jar()).isEqualTo(v1.toString());
             assertThat(cluster.rest().allTasksRunning(afterFallback.jobId())).isTrue();
 
-            var upgrade = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", v2.toString()), where));
+            var upgrade = OpsTesting.cli(OpsTesting.concat(List.of("upgrade", "counter", "--jar", v2.toString()), where));
             assertThat(upgrade.exitCode()).as(upgrade.toString()).isZero();
             assertThat(upgrade.err()).contains("State check passed").contains("Counter gains field 'lastSeen' (default 0)");
             String v2Job = upgrade.lastOutLine();
@@ -137,7 +137,7 @@ class UpgradeITCase {
             // alternates; every round must keep the counts exact.
             for (int round = 2; round <= ROUNDS; round++) {
                 Path target = round % 2 == 0 ? v1 : v2;
-                var again = OpsTesting.cli(concat(List.of("upgrade", "counter", "--jar", target.toString()), where));
+                var again = OpsTesting.cli(OpsTesting.concat(List.of("upgrade", "counter", "--jar", target.toString()), where));
                 assertThat(again.exitCode()).as("round " + round + ": " + again).isZero();
                 downtimes.add(downtime(again.err()));
                 finalFields = target == v2 ? 3 : 2;
@@ -231,12 +231,4 @@ class UpgradeITCase {
         }
     }
 
-    @SafeVarargs
-    private static List<String> concat(List<String>... parts) {
-        List<String> all = new ArrayList<>();
-        for (List<String> part : parts) {
-            all.addAll(part);
-        }
-        return all;
-    }
 }
