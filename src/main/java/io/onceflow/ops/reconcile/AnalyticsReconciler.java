@@ -51,29 +51,8 @@ public final class AnalyticsReconciler {
 
     private AnalyticsReconciler() {}
 
-    /**
-     * The records of a range of {@code analytics.events}: each position's eventId (null when it has
-     * none), and per partition the latest {@code occurredAt} among its records.
-     */
-    public record RangeEvents(TopicRange range, Map<String, String> idsByPosition, long oldestTimestamp, Map<String, Instant> occurredAtByPosition) {
-
-        /**
-         * The watermark every subtask of the job has certainly passed after reading the range: the
-         * slowest partition's latest valid event time less the allowed out-of-orderness (dead
-         * letters never reach the watermark). A window ending after it may still be open (it fires
-         * once the watermark passes its end), so it is not compared; null when no valid record of
-         * the range has an event time.
-         */
-        public Instant certainWatermark(Duration maxOutOfOrderness, Set<String> deadLettered) {
-            Map<String, Instant> latestByPartition = new HashMap<>();
-            occurredAtByPosition.forEach((position, at) -> {
-                if (!deadLettered.contains(position)) {
-                    latestByPartition.merge(position.substring(0, position.indexOf('/')), at, (a, b) -> a.isAfter(b) ? a : b);
-                }
-            });
-            return latestByPartition.values().stream().min(Instant::compareTo).map(at -> at.minus(maxOutOfOrderness)).orElse(null);
-        }
-
+    /** The records of a range of {@code analytics.events}: each position's eventId (null when it has none). */
+    public record RangeEvents(TopicRange range, Map<String, String> idsByPosition, long oldestTimestamp) {
         /** Every eventId the range's records name, valid or not. */
         public Set<String> named() {
             Set<String> named = new HashSet<>();
@@ -85,19 +64,12 @@ public final class AnalyticsReconciler {
     /** Reads the records of {@code range} (already resolved) and their eventIds. */
     public static RangeEvents read(KafkaConsumer<byte[], byte[]> consumer, TopicRange range) {
         Map<String, String> idsByPosition = new HashMap<>();
-        Map<String, Instant> occurredAtByPosition = new HashMap<>();
         long[] oldest = {Long.MAX_VALUE};
         range.read(consumer, STALL, record -> {
-            JsonNode event = json(record.value());
-            String position = PaymentsReconciler.key(record.partition(), record.offset());
-            idsByPosition.put(position, eventId(event));
-            Instant occurredAt = occurredAt(event);
-            if (occurredAt != null) {
-                occurredAtByPosition.put(position, occurredAt);
-            }
+            idsByPosition.put(PaymentsReconciler.key(record.partition(), record.offset()), eventId(record.value()));
             oldest[0] = Math.min(oldest[0], record.timestamp());
         });
-        return new RangeEvents(range, idsByPosition, oldest[0], occurredAtByPosition);
+        return new RangeEvents(range, idsByPosition, oldest[0]);
     }
 
     /** What the lake holds of a set of eventIds: rows per id, and the windows their non-late rows fall in. */
@@ -165,18 +137,10 @@ public final class AnalyticsReconciler {
             MinuteTotals totals = new MinuteTotals(window);
             lake = lakeEvents(table, events.named(), expected, totals);
             if (lake.firstWindow() == null) {
-                minutes = new ReconcileReport.MinuteCheck(0, 0, 0, 0, List.of());
+                minutes = new ReconcileReport.MinuteCheck(0, 0, 0, List.of());
             } else {
                 Map<String, MinuteTotals.Minute> recomputed = recompute(table, totals, lake.firstWindow(), lake.lastWindow(), window);
-                Instant watermark = events.certainWatermark(config.eventTime().maxOutOfOrderness(), deadLettered);
-                Set<String> closed = new TreeSet<>();
-                for (String key : lake.windows()) {
-                    if (watermark != null && !MinuteTotals.windowStartOf(key).plus(window).isAfter(watermark)) {
-                        closed.add(key);
-                    }
-                }
-                minutes = checkMinutes(recomputed, MinuteTotals.table(postgres, lake.firstWindow(), lake.lastWindow()), closed,
-                        lake.windows().size() - closed.size(), examples);
+                minutes = checkMinutes(recomputed, MinuteTotals.table(postgres, lake.firstWindow(), lake.lastWindow()), lake.windows(), examples);
             }
         }
         List<StoreCheck> stores = List.of(StoreCheck.compare("lake " + LakeTables.ANALYTICS_EVENTS, expected, lake.rowsById(), examples));
@@ -186,7 +150,7 @@ public final class AnalyticsReconciler {
 
     /** The rows of the {@code touched} windows against their recomputation. */
     static ReconcileReport.MinuteCheck checkMinutes(
-            Map<String, MinuteTotals.Minute> recomputed, Map<String, MinuteTotals.Minute> rows, Set<String> touched, long open, int examples) {
+            Map<String, MinuteTotals.Minute> recomputed, Map<String, MinuteTotals.Minute> rows, Set<String> touched, int examples) {
         long matching = 0;
         List<String> differing = new ArrayList<>();
         for (String key : touched) {
@@ -198,7 +162,7 @@ public final class AnalyticsReconciler {
                 differing.add(key + ": lake " + expected + ", table " + row);
             }
         }
-        return new ReconcileReport.MinuteCheck(touched.size(), matching, differing.size(), open,
+        return new ReconcileReport.MinuteCheck(touched.size(), matching, differing.size(),
                 differing.subList(0, Math.min(examples, differing.size())));
     }
 
@@ -209,33 +173,13 @@ public final class AnalyticsReconciler {
 
     /** The record's {@code eventId}, or null when it is not a JSON object with one. */
     static String eventId(byte[] value) {
-        return eventId(json(value));
-    }
-
-    private static String eventId(JsonNode event) {
-        JsonNode id = event == null ? null : event.get("eventId");
-        return id != null && id.isTextual() ? id.asText() : null;
-    }
-
-    /** The record's {@code occurredAt}, or null when it has none the job could read. */
-    private static Instant occurredAt(JsonNode event) {
-        JsonNode at = event == null ? null : event.get("occurredAt");
-        if (at == null || !at.isTextual()) {
-            return null;
-        }
-        try {
-            return Instant.parse(at.asText());
-        } catch (java.time.format.DateTimeParseException e) {
-            return null;
-        }
-    }
-
-    private static JsonNode json(byte[] value) {
         if (value == null) {
             return null;
         }
         try {
-            return JSON.readTree(value);
+            JsonNode node = JSON.readTree(value);
+            JsonNode id = node == null ? null : node.get("eventId");
+            return id != null && id.isTextual() ? id.asText() : null;
         } catch (java.io.IOException e) {
             return null;
         }

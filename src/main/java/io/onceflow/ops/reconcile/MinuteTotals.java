@@ -47,11 +47,6 @@ public final class MinuteTotals {
         return type + "@" + windowStart;
     }
 
-    /** The window start in a row key made by {@link #key}. */
-    public static Instant windowStartOf(String key) {
-        return Instant.parse(key.substring(key.lastIndexOf('@') + 1));
-    }
-
     public Instant windowStart(Instant occurredAt) {
         long t = occurredAt.toEpochMilli();
         return Instant.ofEpochMilli(t - Math.floorMod(t, windowMillis));

@@ -20,11 +20,8 @@ public record ReconcileReport(
         MinuteCheck minutes,
         List<String> preparedTransactions) {
 
-    /**
-     * {@code analytics_minute} against a recomputation from the lake's non-late rows of the same
-     * minutes; {@code open} minutes were left out, since the job need not have closed them yet.
-     */
-    public record MinuteCheck(long recomputed, long matching, long differing, long open, List<String> examples) {}
+    /** {@code analytics_minute} against a recomputation from the lake's non-late rows of the same minutes. */
+    public record MinuteCheck(long recomputed, long matching, long differing, List<String> examples) {}
 
     public ReconcileReport {
         stores = List.copyOf(stores);
@@ -56,9 +53,8 @@ public record ReconcileReport(
             examples(out, s.store(), "unexpected", s.unexpectedExamples());
         }
         if (minutes != null) {
-            out.printf("analytics_minute: %d (type, minute) rows recomputed from the lake, %d equal, %d differ;"
-                            + " %d not compared (their window may still be open: it ends after the range's watermark)%n",
-                    minutes.recomputed(), minutes.matching(), minutes.differing(), minutes.open());
+            out.printf("analytics_minute: %d (type, minute) rows recomputed from the lake, %d equal, %d differ%n",
+                    minutes.recomputed(), minutes.matching(), minutes.differing());
             examples(out, "analytics_minute", "differing", minutes.examples());
         }
         out.printf("PostgreSQL prepared transactions open: %d%n", preparedTransactions.size());

@@ -65,8 +65,8 @@ class StoreCheckTest {
     void aReportIsExactOnlyWhenEveryStoreAndEveryMinuteIs() {
         StoreCheck exact = StoreCheck.compare("a", Set.of("x"), Map.of("x", 1), 1);
         StoreCheck lossy = StoreCheck.compare("b", Set.of("x"), Map.of(), 1);
-        var agreeing = new ReconcileReport.MinuteCheck(2, 2, 0, 0, List.of());
-        var differing = new ReconcileReport.MinuteCheck(2, 1, 1, 0, List.of("click@..."));
+        var agreeing = new ReconcileReport.MinuteCheck(2, 2, 0, List.of());
+        var differing = new ReconcileReport.MinuteCheck(2, 1, 1, List.of("click@..."));
 
         assertThat(new ReconcileReport("j", "r", 1, List.of(exact), agreeing, List.of()).exact()).isTrue();
         assertThat(new ReconcileReport("j", "r", 1, List.of(exact, lossy), agreeing, List.of()).exact()).isFalse();
@@ -115,26 +115,5 @@ class StoreCheckTest {
                 .isEqualTo("0 of 5000 records (0%), 0 records/s, ? left");
         assertThat(io.onceflow.ops.jobs.JobOperations.progressLine(5000, 5000, java.time.Duration.ofSeconds(10)))
                 .isEqualTo("5000 of 5000 records (100%), 500 records/s, 0 s left");
-    }
-
-    @Test
-    void onlyWindowsEverySubtaskHasClosedAreCompared() {
-        Map<String, java.time.Instant> occurredAt = Map.of(
-                "0/0", java.time.Instant.parse("2026-01-01T10:03:20Z"),
-                "0/1", java.time.Instant.parse("2026-01-01T10:01:10Z"),
-                "1/0", java.time.Instant.parse("2026-01-01T10:02:05Z"),
-                // A dead letter (say, a timestamp far ahead) never reaches the job's watermark.
-                "1/1", java.time.Instant.parse("2026-01-01T23:00:00Z"));
-        var events = new AnalyticsReconciler.RangeEvents(null, Map.of(), 0, occurredAt);
-
-        // The slowest partition (1) got to 10:02:05; less 5 s of out-of-orderness.
-        assertThat(events.certainWatermark(java.time.Duration.ofSeconds(5), Set.of("1/1")))
-                .isEqualTo(java.time.Instant.parse("2026-01-01T10:02:00Z"));
-        assertThat(events.certainWatermark(java.time.Duration.ofSeconds(5), Set.of()))
-                .isEqualTo(java.time.Instant.parse("2026-01-01T10:03:15Z"));
-        assertThat(new AnalyticsReconciler.RangeEvents(null, Map.of(), 0, Map.of()).certainWatermark(java.time.Duration.ZERO, Set.of()))
-                .isNull();
-        assertThat(MinuteTotals.windowStartOf(MinuteTotals.key("click", java.time.Instant.parse("2026-01-01T10:01:00Z"))))
-                .isEqualTo(java.time.Instant.parse("2026-01-01T10:01:00Z"));
     }
 }
