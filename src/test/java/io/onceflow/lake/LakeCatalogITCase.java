@@ -83,7 +83,10 @@ class LakeCatalogITCase {
             PartitionSpec eventsSpec = events.spec();
             assertThat(eventsSpec.fields()).extracting(f -> f.transform().toString())
                     .containsExactly("day", "identity");
-            assertThat(TestLake.column(events.schema(), "properties").type().isMapType()).isTrue();
+            // One typed struct column per event type holds its properties (named by the type).
+            Types.NestedField purchase = TestLake.column(events.schema(), "purchase");
+            assertThat(purchase.isOptional()).isTrue();
+            assertThat(purchase.type().asStructType().field("revenue_minor").type()).isEqualTo(Types.LongType.get());
             assertThat(TestLake.column(events.schema(), "enrichment_missing").type().isListType()).isTrue();
             assertThat(events.properties()).containsEntry(TableProperties.WRITE_DISTRIBUTION_MODE, "hash");
 
