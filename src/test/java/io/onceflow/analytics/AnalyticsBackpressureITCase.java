@@ -63,10 +63,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AnalyticsBackpressureITCase {
 
     private static final int EVENTS = 2_500;
-    // Slow enough (8 in flight: at most 80 lookups/s) that even a source starved of CPU on a loaded
-    // machine reads faster than the lookups answer; at 30 ms a CI run read only 108 records/s and
-    // the source was never back-pressured, so the test proved nothing either way.
-    private static final double SLOW_LOOKUP_SECONDS = 0.1;
+    // Slow enough (8 in flight: at most 32 lookups/s) that even a source starved of CPU on a loaded
+    // machine reads faster than the lookups answer: at 30 ms and at 100 ms, runs at load 5-19 read
+    // only 63-108 records/s, never faster than the lookups, and the source was never back-pressured.
+    private static final double SLOW_LOOKUP_SECONDS = 0.25;
     private static final InMemoryReporter METRICS = InMemoryReporter.create();
 
     @RegisterExtension
@@ -138,10 +138,10 @@ class AnalyticsBackpressureITCase {
                 () -> samples.add(sample(job.getJobID(), System.currentTimeMillis() - started)),
                 0, 250, TimeUnit.MILLISECONDS);
         try {
-            // Slow phase: at least 4 s after the source first emitted anything.
+            // Slow phase: at least 8 s after the source first emitted anything.
             await("the source started", Duration.ofMinutes(2), () -> last(samples).sourceRecords() > 0);
             long slowFrom = last(samples).atMillis();
-            await("4 s of slow lookups", Duration.ofMinutes(1), () -> last(samples).atMillis() - slowFrom >= 4_000);
+            await("8 s of slow lookups", Duration.ofMinutes(1), () -> last(samples).atMillis() - slowFrom >= 8_000);
             Sample slowEnd = last(samples);
             Sample slowStart = samples.stream().filter(s -> s.atMillis() >= slowFrom).findFirst().orElseThrow();
             long maxBackPressure = samples.stream().filter(s -> s.atMillis() >= slowFrom)

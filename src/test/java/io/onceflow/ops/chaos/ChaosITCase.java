@@ -65,7 +65,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * outcome, no PostgreSQL transaction is left prepared and no Kafka transaction open, and {@code
  * onceflow reconcile} of each job finds nothing lost or duplicated in any store.
  *
- * <p>CI runs the quick form (40 records of each job per second, at least 2,000, two TaskManager
+ * <p>CI runs the quick form (20 records of each job per second, at least 2,000, two TaskManager
  * kills, 10 s of gateway outage); {@code -Pchaos} the full one (250 per second, at least 100,000 of
  * each job, five TaskManager kills, 30 s of gateway outage). Each fault's recovery time is printed as {@code
  * CHAOS ...} lines.
@@ -73,7 +73,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ChaosITCase {
 
     private static final int RECORDS = Integer.getInteger("onceflow.chaos.records", 2_000);
-    private static final int RATE_PER_SECOND = Integer.getInteger("onceflow.chaos.rate", 40);
+    private static final int RATE_PER_SECOND = Integer.getInteger("onceflow.chaos.rate", 20);
     private static final int TASK_MANAGER_KILLS = Integer.getInteger("onceflow.chaos.taskmanager-kills", 2);
     private static final Duration GATEWAY_OUTAGE =
             Duration.ofSeconds(Integer.getInteger("onceflow.chaos.gateway-outage-seconds", 10));
