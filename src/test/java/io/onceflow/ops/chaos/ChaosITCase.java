@@ -138,8 +138,9 @@ class ChaosITCase {
             faults.addAll(List.of("jobmanager", "postgres", "broker", "gateway", "upgrade"));
             Collections.shuffle(faults, random);
             for (String fault : faults) {
-                // A random moment: somewhere in the next few seconds of steady traffic.
-                Thread.sleep(1_000 + random.nextInt(4_000));
+                // A random moment of steady traffic: after 1 to 5 s worth of further records.
+                int target = producer.sent() + RATE_PER_SECOND * (1 + random.nextInt(5));
+                Waits.until("see the producer send " + target + " records", Duration.ofMinutes(2), producer::sent, n -> n >= target);
                 producer.checkHealthy();
                 figures.add(inject(fault, random, cluster, rest, jobIds, clusterDir));
             }
@@ -469,6 +470,10 @@ class ChaosITCase {
             }
             producer.flush();
             checkHealthy();
+        }
+
+        int sent() {
+            return sent.get();
         }
 
         void faultsDone() {
