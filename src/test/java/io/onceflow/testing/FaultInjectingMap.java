@@ -29,7 +29,8 @@ import java.util.concurrent.locks.LockSupport;
  *       transactions must be rolled back and never committed.
  * </ul>
  *
- * Which faults have fired is kept in {@link Faults}, outside the job, since the job restarts.
+ * Which faults have fired, and which checkpoints the job restarted from, is kept in {@link
+ * Faults}, outside the job, since the job restarts.
  */
 public final class FaultInjectingMap<T> extends RichMapFunction<T, T>
         implements CheckpointedFunction, CheckpointListener {
@@ -107,6 +108,10 @@ public final class FaultInjectingMap<T> extends RichMapFunction<T, T>
         poisonable =
                 context.getOperatorStateStore()
                         .getListState(new ListStateDescriptor<>("fault-injection", new FailingSerializer()));
+        if (injecting() && getRuntimeContext().getTaskInfo().getAttemptNumber() > 0) {
+            // Checkpoint ids start at 1: a restart before any completed checkpoint restarts from 0.
+            Faults.restored(run, context.getRestoredCheckpointId().orElse(0));
+        }
     }
 
     /** A failure the test planted. */

@@ -1,8 +1,10 @@
 package io.onceflow.testing;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Which injected faults have fired, per test run: kept outside the job, because the job's own
@@ -11,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Faults {
 
     private static final Map<String, Set<String>> FIRED = new ConcurrentHashMap<>();
+    private static final Map<String, List<Restore>> RESTORES = new ConcurrentHashMap<>();
 
     private Faults() {}
 
@@ -21,5 +24,26 @@ public final class Faults {
 
     public static Set<String> fired(String run) {
         return Set.copyOf(FIRED.getOrDefault(run, Set.of()));
+    }
+
+    /** Notes that a run's job restarted from {@code checkpointId}, now. */
+    public static void restored(String run, long checkpointId) {
+        RESTORES.computeIfAbsent(run, r -> new CopyOnWriteArrayList<>())
+                .add(new Restore(checkpointId, System.currentTimeMillis()));
+    }
+
+    /** Every restart of a run's job, in order. */
+    public static List<Restore> restores(String run) {
+        return List.copyOf(RESTORES.getOrDefault(run, List.of()));
+    }
+
+    /**
+     * A restart from a checkpoint: every checkpoint triggered before {@code atMillis} with a
+     * higher id than {@code checkpointId} was abandoned by it, whatever it had prepared.
+     */
+    public record Restore(long checkpointId, long atMillis) {
+        public boolean abandons(long checkpoint, long triggeredAtMillis) {
+            return checkpoint > checkpointId && triggeredAtMillis <= atMillis;
+        }
     }
 }
