@@ -2,13 +2,16 @@ package io.onceflow.analytics;
 
 import io.onceflow.analytics.model.AnalyticsMinute;
 import io.onceflow.analytics.model.AnalyticsRecord;
+import io.onceflow.analytics.model.MinuteAccumulator;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.transformations.OneInputTransformation;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,7 +33,7 @@ class MinuteAggregatesTest {
     private static final Instant MINUTE = Instant.parse("2026-11-25T12:00:00Z");
     private static final Duration LATENESS = Duration.ofSeconds(30);
 
-    private KeyedOneInputStreamOperatorTestHarness<String, AnalyticsRecord, AnalyticsMinute> harness;
+    private KeyedOneInputStreamOperatorTestHarness<String, Tuple2<String, MinuteAccumulator>, AnalyticsMinute> harness;
 
     @BeforeEach
     @SuppressWarnings("unchecked")
@@ -38,10 +41,10 @@ class MinuteAggregatesTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         var events = env.fromData(new AvroTypeInfo<>(AnalyticsRecord.class), TestEvents.click("x", "u", MINUTE));
         var windows = MinuteAggregates.apply(events, new AnalyticsConfig.Windows(Duration.ofMinutes(1), LATENESS));
-        var transformation = (OneInputTransformation<AnalyticsRecord, AnalyticsMinute>) windows.getTransformation();
+        var transformation = (OneInputTransformation<Tuple2<String, MinuteAccumulator>, AnalyticsMinute>) windows.getTransformation();
         harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 transformation.getOperatorFactory(),
-                (KeySelector<AnalyticsRecord, String>) transformation.getStateKeySelector(),
+                (KeySelector<Tuple2<String, MinuteAccumulator>, String>) transformation.getStateKeySelector(),
                 (TypeInformation<String>) transformation.getStateKeyType());
         harness.open();
     }
@@ -51,8 +54,12 @@ class MinuteAggregatesTest {
         harness.close();
     }
 
+    /** One event as the pre-aggregation hands it on when it is alone in its partial. */
     private void process(AnalyticsRecord record) throws Exception {
-        harness.processElement(record, EventTypes.occurredAt(EventTypes.event(record)).toEpochMilli());
+        var accumulate = new MinuteAggregates.Accumulate();
+        harness.processElement(
+                Tuple2.of(MinuteAggregates.typeOf(record), accumulate.add(record, accumulate.createAccumulator())),
+                EventTypes.occurredAt(EventTypes.event(record)).toEpochMilli());
     }
 
     private List<AnalyticsMinute> firings() {
@@ -110,6 +117,39 @@ class MinuteAggregatesTest {
         process(TestEvents.click("c3", "carol", MINUTE.plusSeconds(3)));
         assertThat(firings()).as("a too-late event changes nothing (the marker keeps them away)").hasSize(2);
         assertThat(harness.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void thePreAggregationHandsOnPartialTotalsBeforeEachWatermarkAndBarrierAndHoldsNothingAcrossThem() throws Exception {
+        try (var pre = new OneInputStreamOperatorTestHarness<>(new MinuteAggregates.PreAggregator(60_000))) {
+            pre.open();
+            for (AnalyticsRecord record : List.of(
+                    TestEvents.click("c1", "alice", MINUTE.plusSeconds(1)),
+                    TestEvents.click("c2", "alice", MINUTE.plusSeconds(2)),
+                    TestEvents.click("c3", "bob", MINUTE.plusSeconds(3)),
+                    TestEvents.click("next", "carol", MINUTE.plusSeconds(61)))) {
+                pre.processElement(record, EventTypes.occurredAt(EventTypes.event(record)).toEpochMilli());
+            }
+            assertThat(pre.extractOutputValues()).as("nothing before a watermark or barrier").isEmpty();
+
+            pre.processWatermark(MINUTE.plusSeconds(30).toEpochMilli());
+
+            var partials = pre.extractOutputStreamRecords();
+            assertThat(partials).hasSize(2);
+            var first = partials.stream()
+                    .filter(r -> r.getTimestamp() == MINUTE.plusSeconds(60).toEpochMilli() - 1)
+                    .findFirst().orElseThrow().getValue();
+            assertThat(first.f0).isEqualTo("click");
+            assertThat(first.f1.getEvents()).isEqualTo(3);
+            assertThat(first.f1.getUsers()).hasSize(2);
+            assertThat(List.copyOf(pre.getOutput()).get(pre.getOutput().size() - 1)).as("the watermark follows the partials")
+                    .isInstanceOf(org.apache.flink.streaming.api.watermark.Watermark.class);
+
+            pre.processElement(TestEvents.click("c4", "dave", MINUTE.plusSeconds(4)), MINUTE.plusSeconds(4).toEpochMilli());
+            pre.prepareSnapshotPreBarrier(1);
+            assertThat(pre.extractOutputValues()).hasSize(3);
+            assertThat(pre.extractOutputValues().get(2).f1.getEvents()).isEqualTo(1);
+        }
     }
 
     private AnalyticsMinute firing(String type) {
