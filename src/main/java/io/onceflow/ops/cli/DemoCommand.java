@@ -39,6 +39,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import picocli.CommandLine.Command;
@@ -176,14 +179,18 @@ final class DemoCommand implements Callable<Integer> {
                 Runtime.getRuntime().addShutdownHook(new Thread(this::stopAndWait, "demo-stop"));
 
                 AtomicLong sent = new AtomicLong();
-                Thread generator = new Thread(() -> generate(local, topics.requests(), workload, sent), "demo-generator");
+                Thread generator = new Thread(
+                        () -> sendPaced(local, topics.requests(), rate, workload::next,
+                                PaymentWorkload.Generated::key, PaymentWorkload.Generated::value, r -> sent.incrementAndGet()),
+                        "demo-generator");
                 generator.setDaemon(true);
                 if (rate > 0) {
                     generator.start();
                 }
                 AnalyticsCounts events = new AnalyticsCounts();
                 Thread analyticsGenerator = new Thread(
-                        () -> generateEvents(local, analyticsTopics.events(), analyticsWorkload, events),
+                        () -> sendPaced(local, analyticsTopics.events(), analyticsRate, analyticsWorkload::next,
+                                AnalyticsWorkload.Generated::key, AnalyticsWorkload.Generated::value, events::count),
                         "demo-analytics-generator");
                 analyticsGenerator.setDaemon(true);
                 if (analyticsRate > 0) {
@@ -240,37 +247,29 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private void generate(LocalEnvironment local, String topic, PaymentWorkload workload, AtomicLong sent) {
-        try (var producer =
-                new KafkaProducer<byte[], byte[]>(
-                        Map.of(
-                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, local.kafka().bootstrapServers(),
-                                ProducerConfig.ACKS_CONFIG, "all",
-                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                                ProducerConfig.LINGER_MS_CONFIG, 5),
-                        new ByteArraySerializer(),
-                        new ByteArraySerializer())) {
-            long interval = TimeUnit.SECONDS.toNanos(1) / rate;
-            long next = System.nanoTime();
-            while (!stopping.get()) {
-                PaymentWorkload.Generated record = workload.next();
-                producer.send(new ProducerRecord<>(topic, record.key(), record.value()));
-                sent.incrementAndGet();
-                next += interval;
-                waitUntil(next);
-            }
-            producer.flush();
-        }
-    }
-
     /** What the analytics generator sent: all, distinct valid events, invalid ones. */
     private static final class AnalyticsCounts {
         final AtomicLong sent = new AtomicLong();
         final AtomicLong distinctValid = new AtomicLong();
         final AtomicLong invalid = new AtomicLong();
+
+        void count(AnalyticsWorkload.Generated event) {
+            sent.incrementAndGet();
+            switch (event.kind()) {
+                case NEW, LATE -> distinctValid.incrementAndGet();
+                case INVALID -> invalid.incrementAndGet();
+                case RETRY -> { }
+            }
+        }
     }
 
-    private void generateEvents(LocalEnvironment local, String topic, AnalyticsWorkload workload, AnalyticsCounts counts) {
+    /**
+     * Sends what {@code next} makes to {@code topic}, {@code perSecond} records a second, until
+     * the demo stops; {@code sent} sees each record once it is handed to the producer.
+     */
+    private <G> void sendPaced(
+            LocalEnvironment local, String topic, int perSecond, Supplier<G> next,
+            Function<G, byte[]> key, Function<G, byte[]> value, Consumer<G> sent) {
         try (var producer =
                 new KafkaProducer<byte[], byte[]>(
                         Map.of(
@@ -280,19 +279,14 @@ final class DemoCommand implements Callable<Integer> {
                                 ProducerConfig.LINGER_MS_CONFIG, 5),
                         new ByteArraySerializer(),
                         new ByteArraySerializer())) {
-            long interval = TimeUnit.SECONDS.toNanos(1) / analyticsRate;
-            long next = System.nanoTime();
+            long interval = TimeUnit.SECONDS.toNanos(1) / perSecond;
+            long at = System.nanoTime();
             while (!stopping.get()) {
-                AnalyticsWorkload.Generated event = workload.next();
-                producer.send(new ProducerRecord<>(topic, event.key(), event.value()));
-                counts.sent.incrementAndGet();
-                switch (event.kind()) {
-                    case NEW, LATE -> counts.distinctValid.incrementAndGet();
-                    case INVALID -> counts.invalid.incrementAndGet();
-                    case RETRY -> { }
-                }
-                next += interval;
-                waitUntil(next);
+                G record = next.get();
+                producer.send(new ProducerRecord<>(topic, key.apply(record), value.apply(record)));
+                sent.accept(record);
+                at += interval;
+                waitUntil(at);
             }
             producer.flush();
         }
