@@ -80,16 +80,17 @@ public final class AnalyticsJob {
             Sink<AnalyticsMinute> minuteTable,
             LakeCatalog lake,
             UnaryOperator<DataStream<SourceRecord>> afterSource,
-            UnaryOperator<DataStream<AnalyticsRecord>> beforeLake) {
+            UnaryOperator<DataStream<AnalyticsRecord>> beforeLake,
+            LakeSinks.Write lakeWrite) {
 
-        /** The connectors with nothing between the lateness marker and the lake (the job as it runs). */
+        /** The connectors with nothing between the lateness marker and the lake, which they append to (the job as it runs). */
         public Connectors(
                 Source<SourceRecord, ?, ?> events,
                 Sink<OutboundRecord> deadLetters,
                 Sink<AnalyticsMinute> minuteTable,
                 LakeCatalog lake,
                 UnaryOperator<DataStream<SourceRecord>> afterSource) {
-            this(events, deadLetters, minuteTable, lake, afterSource, stream -> stream);
+            this(events, deadLetters, minuteTable, lake, afterSource, stream -> stream, LakeSinks.Write.APPEND);
         }
 
         /**
@@ -125,16 +126,19 @@ public final class AnalyticsJob {
         }
 
         public Connectors withAfterSource(UnaryOperator<DataStream<SourceRecord>> tap) {
-            return new Connectors(events, deadLetters, minuteTable, lake, tap, beforeLake);
+            return new Connectors(events, deadLetters, minuteTable, lake, tap, beforeLake, lakeWrite);
         }
 
         public Connectors withMinuteTable(Sink<AnalyticsMinute> sink) {
-            return new Connectors(events, deadLetters, sink, lake, afterSource, beforeLake);
+            return new Connectors(events, deadLetters, sink, lake, afterSource, beforeLake, lakeWrite);
         }
 
-        /** Filters what reaches the lake (a replay skips the events the lake has). */
-        public Connectors withBeforeLake(UnaryOperator<DataStream<AnalyticsRecord>> filter) {
-            return new Connectors(events, deadLetters, minuteTable, lake, afterSource, filter);
+        /**
+         * Rows that replace the lake's rows of the same events, after {@code adjust} (a replay: it
+         * keeps the lateness the lake recorded, see {@code ReplayJob}).
+         */
+        public Connectors replacingInLake(UnaryOperator<DataStream<AnalyticsRecord>> adjust) {
+            return new Connectors(events, deadLetters, minuteTable, lake, afterSource, adjust, LakeSinks.Write.REPLACE);
         }
     }
 
@@ -190,14 +194,15 @@ public final class AnalyticsJob {
                         .uid(LATENESS_UID);
 
         Table lakeTable = connectors.lake().table(LakeTables.ANALYTICS_EVENTS);
-        LakeSinks.append(
+        LakeSinks.write(
                 connectors.beforeLake().apply(marked).map(new AnalyticsLakeRows(lakeTable.schema()))
                         .returns(LakeSinks.rowType(lakeTable.schema()))
                         .uid("lake-event-rows")
                         .name("Lake rows of events"),
                 connectors.lake(),
                 LakeTables.ANALYTICS_EVENTS,
-                LAKE_SINK_UID);
+                LAKE_SINK_UID,
+                connectors.lakeWrite());
 
         MinuteAggregates.apply(
                         marked.filter(record -> !record.getLate()).uid("events-on-time").name("Events on time"),

@@ -6,12 +6,18 @@ import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.table.data.RowData;
+import org.apache.iceberg.PartitionField;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.FlinkSchemaUtil;
 import org.apache.iceberg.flink.TableLoader;
 import org.apache.iceberg.flink.sink.IcebergSink;
 import org.apache.iceberg.flink.util.FlinkCompatibilityUtil;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The exactly-once Iceberg sink of the lake: Iceberg's Sink-v2 {@link IcebergSink}.
@@ -91,6 +97,63 @@ public final class LakeSinks {
     /** Appends {@code rows} to the table of {@code tableLoader}, exactly once. */
     public static DataStreamSink<RowData> append(
             DataStream<RowData> rows, TableLoader tableLoader, String tableName, String uid) {
+        return builder(rows, tableLoader, tableName, uid).append().name("Iceberg " + tableName);
+    }
+
+    /** How a job writes its rows to the lake. */
+    public enum Write {
+        /** Every row is added: the live jobs, whose rows are new. */
+        APPEND,
+        /** Every row replaces the rows with its key: a replay rewriting a range. See {@link #replace}. */
+        REPLACE
+    }
+
+    /** {@link #append} or {@link #replace}, as {@code write} says. */
+    public static DataStreamSink<RowData> write(
+            DataStream<RowData> rows, LakeCatalog lake, TableIdentifier table, String uid, Write write) {
+        return write == Write.APPEND ? append(rows, lake, table, uid) : replace(rows, lake, table, uid);
+    }
+
+    /**
+     * Writes {@code rows} to {@code table} of {@code lake} so that each replaces every row already
+     * there with the same key: its dedup key ({@value LakeTables#DEDUP_KEY_PROPERTY}) plus the
+     * source columns of the table's partitioning. Iceberg's upsert mode: with each checkpoint's
+     * data files the committer commits equality-delete files for their keys, in the same snapshot,
+     * so a reader sees a key's old rows or its new row, never both and never neither; a key
+     * written twice by the job keeps its last row.
+     *
+     * <p>Pitfalls:
+     *
+     * <ul>
+     *   <li>A row's partition columns are part of its key because equality deletes only apply
+     *       within their partition: a row whose partition columns changed (say, a corrected event
+     *       time on another day) does not replace its old row, which stays.
+     *   <li>Readers merge the delete files on every read until compaction rewrites the data
+     *       files; a replay of a large range should be followed by one.
+     *   <li>The table must be format version 2 or later.
+     * </ul>
+     */
+    public static DataStreamSink<RowData> replace(
+            DataStream<RowData> rows, LakeCatalog lake, TableIdentifier tableId, String uid) {
+        Table table = lake.table(tableId);
+        String dedupKey = table.properties().get(LakeTables.DEDUP_KEY_PROPERTY);
+        if (dedupKey == null) {
+            throw new IllegalStateException(
+                    "The lake table " + tableId + " has no " + LakeTables.DEDUP_KEY_PROPERTY + " property, so its rows have no key to replace by.");
+        }
+        Set<String> key = new LinkedHashSet<>(List.of(dedupKey.split(",")));
+        for (PartitionField field : table.spec().fields()) {
+            key.add(table.schema().findColumnName(field.sourceId()));
+        }
+        return builder(rows, lake.tableLoader(tableId), tableId.toString(), uid)
+                .upsert(true)
+                .equalityFieldColumns(List.copyOf(key))
+                .append()
+                .name("Iceberg " + tableId + " (replacing by " + String.join(", ", key) + ")");
+    }
+
+    private static IcebergSink.Builder builder(
+            DataStream<RowData> rows, TableLoader tableLoader, String tableName, String uid) {
         if (uid == null || !uid.matches("[A-Za-z0-9._-]{1,100}")) {
             throw new IllegalArgumentException(
                     "An Iceberg sink uid may hold only letters, digits, '.', '_' and '-' (1 to 100), but is '"
@@ -106,8 +169,6 @@ public final class LakeSinks {
         }
         return IcebergSink.forRowData(rows)
                 .tableLoader(tableLoader)
-                .uidSuffix(uid)
-                .append()
-                .name("Iceberg " + tableName);
+                .uidSuffix(uid);
     }
 }

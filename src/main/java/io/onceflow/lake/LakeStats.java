@@ -26,7 +26,9 @@ import java.util.TreeMap;
  * Totals come from the current snapshot's summary ({@code total-records}, {@code
  * total-data-files}, {@code total-files-size}), which Iceberg keeps with every commit; the
  * partitions from the data files the current snapshot references (what the {@code files}
- * metadata table lists).
+ * metadata table lists). {@code rows} counts the rows in data files: where a replay replaced rows
+ * ({@link LakeSinks#replace}) or rows were deleted, readers also drop those matched by the
+ * {@code deleteRecords} of delete files, until a compaction rewrites them away.
  *
  * @param currentSnapshotId null for a table without snapshots, as is {@code currentSnapshotAt}
  */
@@ -36,6 +38,7 @@ public record LakeStats(
         Long currentSnapshotId,
         Instant currentSnapshotAt,
         long rows,
+        long deleteRecords,
         long dataFiles,
         long bytes,
         List<Partition> partitions) {
@@ -51,7 +54,7 @@ public record LakeStats(
         }
         Snapshot current = table.currentSnapshot();
         if (current == null) {
-            return new LakeStats(table.name(), snapshots, null, null, 0, 0, 0, List.of());
+            return new LakeStats(table.name(), snapshots, null, null, 0, 0, 0, 0, List.of());
         }
         Map<String, String> summary = current.summary();
         Map<String, long[]> byPartition = new TreeMap<>();
@@ -76,6 +79,7 @@ public record LakeStats(
                 current.snapshotId(),
                 Instant.ofEpochMilli(current.timestampMillis()),
                 total(summary, SnapshotSummary.TOTAL_RECORDS_PROP),
+                total(summary, SnapshotSummary.TOTAL_EQ_DELETES_PROP) + total(summary, SnapshotSummary.TOTAL_POS_DELETES_PROP),
                 total(summary, SnapshotSummary.TOTAL_DATA_FILES_PROP),
                 total(summary, SnapshotSummary.TOTAL_FILE_SIZE_PROP),
                 List.copyOf(partitions));
@@ -94,6 +98,9 @@ public record LakeStats(
         line(out, "current snapshot", currentSnapshotId == null ? "-" : currentSnapshotId.toString());
         line(out, "committed at", currentSnapshotAt == null ? "-" : currentSnapshotAt.toString());
         line(out, "rows", Long.toString(rows));
+        if (deleteRecords > 0) {
+            line(out, "delete records", deleteRecords + " (rows replaced or deleted: readers drop them until a compaction)");
+        }
         line(out, "data files", Long.toString(dataFiles));
         line(out, "bytes", Long.toString(bytes));
         line(out, "partitions", Integer.toString(partitions.size()));

@@ -37,7 +37,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A lake for one test: a fresh catalog database and a fresh local warehouse directory. */
-final class TestLake implements AutoCloseable {
+public final class TestLake implements AutoCloseable {
 
     /** Midnight UTC of the first day the test rows fall on. */
     static final Instant DAY_ZERO = Instant.parse("2025-06-01T00:00:00Z");
@@ -99,7 +99,7 @@ final class TestLake implements AutoCloseable {
     }
 
     /** Writes {@code rows} into one file per partition and commits them as one snapshot. */
-    static List<DataFile> append(Table table, List<Record> rows) {
+    public static List<DataFile> append(Table table, List<Record> rows) {
         List<DataFile> written = write(table, rows);
         AppendFiles append = table.newAppend();
         written.forEach(append::appendFile);

@@ -30,8 +30,9 @@ import java.util.concurrent.Callable;
             "Reruns a time range of a topic as a new bounded job on the cluster (fresh source state, no savepoint),",
             "into the job's idempotent sinks, and waits until it finished, with a progress line on stderr.",
             "payments: rebuilds PostgreSQL's payments and the lake's payments.results from the payments.results topic",
-            "(the gateway is never called). analytics: reprocesses analytics.events into the lake, then recomputes the",
-            "analytics_minute windows of the range from the lake. Rows that are there stay; missing ones are written once.",
+            "(the gateway is never called); rows that are there stay, missing ones are written once. analytics:",
+            "reprocesses analytics.events, each event's row replacing the lake's rows of it, then recomputes the",
+            "analytics_minute windows of the range from the lake.",
             "Prints the job id."})
 final class ReplayCommand implements Callable<Integer> {
 

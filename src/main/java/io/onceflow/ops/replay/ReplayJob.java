@@ -6,7 +6,6 @@ import io.onceflow.analytics.EventTypes;
 import io.onceflow.analytics.model.AnalyticsRecord;
 import io.onceflow.config.JobSubmission;
 import io.onceflow.ops.reconcile.AnalyticsReconciler;
-import io.onceflow.ops.reconcile.MinuteTotals;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import io.onceflow.ingest.KafkaSources;
@@ -27,11 +26,13 @@ import io.onceflow.records.SourceRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 
 import java.time.Duration;
@@ -169,10 +170,17 @@ public final class ReplayJob {
 
     /**
      * The analytics replay of {@code eventsRange} (a range of {@code analytics.events}): the whole
-     * analytics pipeline (validation, dedup, enrichment, lateness) with fresh state, into the lake
-     * for the events it does not hold yet. Dead letters are not written again (the topic has them)
-     * and the windows go nowhere: {@link MinuteRewrite} recomputes the range's windows from the
-     * lake once the run finished.
+     * analytics pipeline (validation, dedup, enrichment, lateness) with fresh state, its lake rows
+     * replacing the lake's rows of the same events ({@link LakeSinks#replace}): a row the lake
+     * lacks is added, a wrong or duplicated one is replaced by the one the pipeline writes now.
+     * Dead letters are not written again (the topic has them) and the windows go nowhere: {@link
+     * MinuteRewrite} recomputes the range's windows from the lake once the run finished.
+     *
+     * <p>Lateness is the one thing a replay cannot reproduce: whether an event came after its
+     * window closed depends on what else had arrived by then, and a replay reads a backlog in
+     * another order. So an event the lake has a row for keeps that row's {@code late}, which the
+     * live job decided; only events the lake lacks get the replay's. That also makes a second
+     * replay of a range write exactly what the first one did.
      */
     public static void buildAnalytics(StreamExecutionEnvironment env, AnalyticsConfig config, TopicRange eventsRange) {
         if (!eventsRange.topic().equals(config.topics().events())) {
@@ -184,31 +192,43 @@ public final class ReplayJob {
         try (KafkaConsumer<byte[], byte[]> consumer = TopicRange.consumer(config.kafka().bootstrapServers(), config.kafka().properties())) {
             named = AnalyticsReconciler.read(consumer, eventsRange).named();
         }
-        Set<String> inLake = AnalyticsReconciler.lakeEvents(table, named, Set.of(), new MinuteTotals(config.windows().size())).rowsById().keySet();
-        HashSet<String> present = new HashSet<>(inLake);
+        HashMap<String, Boolean> recordedLateness = new HashMap<>();
+        LakeReader.forEach(table, Expressions.alwaysTrue(), row -> {
+            String id = (String) row.getField("event_id");
+            if (named.contains(id)) {
+                recordedLateness.merge(id, Boolean.TRUE.equals(row.getField("late")), Boolean::logicalOr);
+            }
+        });
         var connectors = new AnalyticsJob.Connectors(
-                KafkaSources.range(config.kafka(), eventsRange),
-                new DiscardingSink<>(),
-                new DiscardingSink<>(),
-                lake,
-                // Its own vertex, so the REST API's write-records of it are the records read (progress).
-                stream -> ((SingleOutputStreamOperator<SourceRecord>) stream).disableChaining(),
-                stream -> stream.filter(new EventNotInLake(present)).uid("replay-events-missing-in-lake").name("Events missing in the lake"));
+                        KafkaSources.range(config.kafka(), eventsRange),
+                        new DiscardingSink<>(),
+                        new DiscardingSink<>(),
+                        lake,
+                        // Its own vertex, so the REST API's write-records of it are the records read (progress).
+                        stream -> ((SingleOutputStreamOperator<SourceRecord>) stream).disableChaining())
+                .replacingInLake(stream -> stream.map(new RecordedLateness(recordedLateness))
+                        .returns(stream.getType())
+                        .uid("replay-recorded-lateness")
+                        .name("Lateness the lake recorded"));
         new AnalyticsJob(config).build(env, connectors);
     }
 
-    /** Passes events whose eventId has no lake row yet. */
-    static final class EventNotInLake implements FilterFunction<AnalyticsRecord> {
+    /** Sets {@code late} of an event the lake has a row for to that row's. */
+    static final class RecordedLateness implements MapFunction<AnalyticsRecord, AnalyticsRecord> {
         private static final long serialVersionUID = 1L;
-        private final HashSet<String> present;
+        private final HashMap<String, Boolean> lateById;
 
-        EventNotInLake(HashSet<String> present) {
-            this.present = present;
+        RecordedLateness(HashMap<String, Boolean> lateById) {
+            this.lateById = lateById;
         }
 
         @Override
-        public boolean filter(AnalyticsRecord record) {
-            return !present.contains(EventTypes.eventId(EventTypes.event(record)));
+        public AnalyticsRecord map(AnalyticsRecord record) {
+            Boolean late = lateById.get(EventTypes.eventId(EventTypes.event(record)));
+            if (late != null) {
+                record.setLate(late);
+            }
+            return record;
         }
     }
 

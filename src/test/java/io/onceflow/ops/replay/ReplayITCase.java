@@ -3,6 +3,7 @@ package io.onceflow.ops.replay;
 import io.onceflow.lake.LakeCatalog;
 import io.onceflow.lake.LakeReader;
 import io.onceflow.lake.LakeTables;
+import io.onceflow.lake.TestLake;
 import io.onceflow.local.AnalyticsWorkload;
 import io.onceflow.local.LocalEnvironment;
 import io.onceflow.local.PaymentWorkload;
@@ -12,6 +13,7 @@ import io.onceflow.ops.cluster.Waits;
 import io.onceflow.payments.PaymentsConfig;
 import io.onceflow.testing.TopicReader;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.data.Record;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -47,7 +49,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * from the results topic and {@code reconcile} agrees again, with the same rows (content
  * checksums) as the original run; a second replay of the same range changes nothing.
  *
- * <p>Analytics: the same with {@code analytics.events} in the lake and {@code analytics_minute}.
+ * <p>Analytics: the same with {@code analytics.events} in the lake and {@code analytics_minute};
+ * then a duplicated and a wrong lake row are planted, and the second replay must replace both and
+ * leave the lake and {@code analytics_minute} as the first replay did.
  */
 class ReplayITCase {
 
@@ -295,6 +299,16 @@ class ReplayITCase {
         assertThat(replayed.lakeRows()).isEqualTo(distinctValid);
         assertThat(replayed.withoutLate()).isEqualTo(before.withoutLateExcept(before.pastRange(to)));
 
+        // A duplicated row and a wrong one: the second replay replaces both, and otherwise writes
+        // exactly what the first one did.
+        try (LakeCatalog catalog = lakeCatalog(local)) {
+            Table table = catalog.table(LakeTables.ANALYTICS_EVENTS);
+            List<Record> rows = LakeReader.rows(table);
+            Record wrong = rows.get(1).copy();
+            wrong.setField("country", "XX");
+            TestLake.append(table, List.of(rows.get(0).copy(), wrong));
+        }
+        assertThat(events(local).lakeRows()).as("rows with the duplicate and the wrong one").isEqualTo(distinctValid + 2);
         var again = OpsTesting.cli(OpsTesting.concat(List.of("replay", "--timeout", "3m"), job, range));
         assertThat(again.exitCode()).as(again.toString()).isZero();
         assertThat(again.err()).contains(", 0 rows written");
