@@ -80,6 +80,11 @@ public final class FlinkRest {
 
     /** {@code POST /jars/upload}: uploads a jar, returns its id on the cluster. */
     public String uploadJar(Path jar) {
+        return uploadJar(jar, jar.getFileName().toString());
+    }
+
+    /** {@code POST /jars/upload} of {@code jar} under the file name {@code name}; returns its id. */
+    public String uploadJar(Path jar, String name) {
         if (!Files.isRegularFile(jar)) {
             throw new FlinkRestException("The jar " + jar + " does not exist.");
         }
@@ -87,7 +92,7 @@ public final class FlinkRest {
         String head =
                 "--" + boundary + "\r\n"
                         + "Content-Disposition: form-data; name=\"jarfile\"; filename=\""
-                        + jar.getFileName() + "\"\r\n"
+                        + name + "\"\r\n"
                         + "Content-Type: application/x-java-archive\r\n\r\n";
         String tail = "\r\n--" + boundary + "--\r\n";
         HttpRequest.BodyPublisher body;
@@ -117,9 +122,17 @@ public final class FlinkRest {
 
     /** Ids of the jars uploaded to the cluster ({@code GET /jars}). */
     public List<String> jarIds() {
-        List<String> ids = new ArrayList<>();
-        get("jars").path("files").forEach(file -> ids.add(file.path("id").asText()));
-        return ids;
+        return jars().stream().map(UploadedJar::id).toList();
+    }
+
+    /** A jar on the cluster: its id and the file name it was uploaded under. */
+    public record UploadedJar(String id, String name) {}
+
+    /** The jars uploaded to the cluster ({@code GET /jars}). */
+    public List<UploadedJar> jars() {
+        List<UploadedJar> jars = new ArrayList<>();
+        get("jars").path("files").forEach(file -> jars.add(new UploadedJar(file.path("id").asText(), file.path("name").asText())));
+        return jars;
     }
 
     public void deleteJar(String jarId) {

@@ -7,12 +7,18 @@ import io.onceflow.ops.upgrade.CheckReport;
 import io.onceflow.ops.upgrade.StateCheck;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -94,10 +100,41 @@ public final class JobOperations {
         return jobId;
     }
 
-    /** Uploads a jar, reusing nothing: a jar file of the same name may have changed since. */
+    /**
+     * The cluster's id of {@code jar}, uploading it only when the cluster lacks it. Jars are
+     * uploaded under a name that holds their content's SHA-256 ({@link #contentName}), so a jar
+     * found under that name is this very file, never an older build of the same name. A resume
+     * after a JobManager loss, a replay or an upgrade back to the old version then skips the
+     * 120 MB upload, as long as the JobManager kept its upload directory ({@code web.upload.dir}).
+     */
     private String upload(Path jar) {
-        log("Uploading " + jar + " ...");
-        return rest.uploadJar(jar);
+        String name = contentName(jar);
+        for (FlinkRest.UploadedJar uploaded : rest.jars()) {
+            if (uploaded.name().equals(name)) {
+                log("Using " + jar.getFileName() + ", on the cluster already as " + uploaded.id() + ".");
+                return uploaded.id();
+            }
+        }
+        log("Uploading " + jar + " as " + name + " ...");
+        return rest.uploadJar(jar, name);
+    }
+
+    /** {@code onceflow-job.jar} as {@code onceflow-job-<first 16 hex digits of its SHA-256>.jar}. */
+    static String contentName(Path jar) {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("This JVM has no SHA-256.", e);
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(jar), sha256)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new FlinkRestException("Cannot read the jar " + jar + ": " + e.getMessage(), e);
+        }
+        String file = jar.getFileName().toString();
+        String stem = file.endsWith(".jar") ? file.substring(0, file.length() - 4) : file;
+        return stem + "-" + HexFormat.of().formatHex(sha256.digest()).substring(0, 16) + ".jar";
     }
 
     /** Waits until every task of the job runs; a failure or a terminal state ends the wait at once. */

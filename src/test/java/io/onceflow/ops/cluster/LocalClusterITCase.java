@@ -113,7 +113,7 @@ class LocalClusterITCase {
             var resume = OpsTesting.cli(OpsTesting.concat(List.of("resume", "payments"), clusterDir));
             assertThat(resume.exitCode()).as(resume.toString()).isZero();
             String resumed = resume.lastOutLine();
-            assertThat(resume.err()).contains(savepoint);
+            assertThat(resume.err()).contains(savepoint).contains("on the cluster already");
             assertThat(rest.allTasksRunning(resumed)).isTrue();
             send(150);
             awaitEveryRequestAnswered();
@@ -133,6 +133,8 @@ class LocalClusterITCase {
             var afterLoss = OpsTesting.cli(OpsTesting.concat(List.of("resume", "payments", "--latest-checkpoint"), clusterDir));
             assertThat(afterLoss.exitCode()).as(afterLoss.toString()).isZero();
             assertThat(afterLoss.err()).containsPattern(resumed + "/chk-\\d+");
+            // The new JobManager lists the jar the old one stored in web.upload.dir: no second upload.
+            assertThat(afterLoss.err()).contains("on the cluster already").doesNotContain("Uploading");
             long restoredFrom = Long.parseLong(afterLoss.err().replaceAll("(?s).*/chk-(\\d+).*", "$1"));
             assertThat(restoredFrom).isGreaterThanOrEqualTo(checkpointBeforeLoss);
             send(150);
