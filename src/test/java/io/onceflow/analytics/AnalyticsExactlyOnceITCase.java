@@ -27,7 +27,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.CommonTestUtils;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -176,16 +175,9 @@ class AnalyticsExactlyOnceITCase {
         long started = System.nanoTime();
         JobClient job = env.executeAsync(config.job().name());
 
-        long killAfterMillis = 3_000 + plan.nextInt(4_000);
-        CompletableFuture<Void> taskManagerLoss = CompletableFuture.runAsync(() -> {
-            // From when the tasks run, not from submission: deploying takes seconds on a busy machine.
-            try {
-                CommonTestUtils.waitForAllTaskRunning(miniCluster, job.getJobID(), false);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-            FlinkChaos.loseATaskManager(miniCluster, job.getJobID(), killAfterMillis);
-        }, chaos);
+        long killAfterRecords = EVENTS / 4 + plan.nextInt(EVENTS * 2 / 5);
+        CompletableFuture<Void> taskManagerLoss = CompletableFuture.runAsync(
+                () -> FlinkChaos.loseATaskManager(miniCluster, job.getJobID(), run, killAfterRecords), chaos);
         job.getJobExecutionResult().get(4, TimeUnit.MINUTES);
         taskManagerLoss.get(1, TimeUnit.MINUTES);
         long jobMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);

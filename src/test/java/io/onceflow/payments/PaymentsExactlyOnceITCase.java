@@ -179,10 +179,10 @@ class PaymentsExactlyOnceITCase {
             new PaymentsJob(config).build(env, connectors);
             JobClient job = env.executeAsync(config.job().name());
 
-            long killAfterMillis = 3_000 + plan.nextInt(4_000);
+            long killAfterRecords = REQUESTS / 4 + plan.nextInt(REQUESTS * 2 / 5);
             CompletableFuture<Void> taskManagerLoss =
                     CompletableFuture.runAsync(
-                            () -> FlinkChaos.loseATaskManager(miniCluster, job.getJobID(), killAfterMillis), chaos);
+                            () -> FlinkChaos.loseATaskManager(miniCluster, job.getJobID(), run, killAfterRecords), chaos);
             job.getJobExecutionResult().get(3, TimeUnit.MINUTES);
             taskManagerLoss.get(1, TimeUnit.MINUTES);
 

@@ -81,6 +81,7 @@ public final class FaultInjectingMap<T> extends RichMapFunction<T, T>
             throw new InjectedFault("after checkpoint " + lastCompletedCheckpoint + " completed");
         }
         sinceCheckpoint++;
+        Faults.pass(run);
         return value;
     }
 

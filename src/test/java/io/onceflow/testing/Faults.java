@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Which injected faults have fired, per test run: kept outside the job, because the job's own
@@ -14,6 +15,7 @@ public final class Faults {
 
     private static final Map<String, Set<String>> FIRED = new ConcurrentHashMap<>();
     private static final Map<String, List<Restore>> RESTORES = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicLong> PASSED = new ConcurrentHashMap<>();
 
     private Faults() {}
 
@@ -24,6 +26,17 @@ public final class Faults {
 
     public static Set<String> fired(String run) {
         return Set.copyOf(FIRED.getOrDefault(run, Set.of()));
+    }
+
+    /** Counts one more record through a run's fault injection. */
+    public static void pass(String run) {
+        PASSED.computeIfAbsent(run, r -> new AtomicLong()).incrementAndGet();
+    }
+
+    /** Records through a run's fault injection so far, those a restart sent again included. */
+    public static long passed(String run) {
+        AtomicLong passed = PASSED.get(run);
+        return passed == null ? 0 : passed.get();
     }
 
     /** Notes that a run's job restarted from {@code checkpointId}, now. */

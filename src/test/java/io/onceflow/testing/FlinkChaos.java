@@ -3,8 +3,11 @@ package io.onceflow.testing;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
+import io.onceflow.ops.cluster.Waits;
+
 import org.apache.flink.runtime.minicluster.MiniCluster;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /** Failures a fault-injection test causes from outside the job. */
@@ -32,18 +35,34 @@ public final class FlinkChaos {
     }
 
     /**
-     * Waits {@code afterMillis}, then kills TaskManager 0 of {@code miniCluster} and starts a new
-     * one: the loss of a machine. Fails when the job ended before, since then the run did not test
-     * what it claims.
+     * Waits until {@code afterRecords} records passed the {@link FaultInjectingMap} of {@code run}
+     * (counting those a restart sends through again), then kills TaskManager 0 of {@code
+     * miniCluster} and starts a new one: the loss of a machine at a moment of the run chosen by
+     * progress, whatever the machine's speed. Fails when the job ended before, since then the run
+     * did not test what it claims.
      */
-    public static void loseATaskManager(MiniCluster miniCluster, JobID job, long afterMillis) {
+    public static void loseATaskManager(MiniCluster miniCluster, JobID job, String run, long afterRecords) {
+        Waits.until("see " + afterRecords + " records pass before losing a TaskManager", Duration.ofMinutes(3),
+                () -> {
+                    if (ended(miniCluster, job)) {
+                        throw new Waits.Abort(new IllegalStateException(
+                                "The job ended before the TaskManager could be lost, after " + Faults.passed(run)
+                                        + " records; lose it earlier"));
+                    }
+                    return Faults.passed(run);
+                },
+                passed -> passed >= afterRecords);
         try {
-            Thread.sleep(afterMillis); // a random moment of the run is the point, not a condition
-            if (miniCluster.getJobStatus(job).get().isGloballyTerminalState()) {
-                throw new IllegalStateException("The job ended before the TaskManager could be lost; lengthen the run");
-            }
             miniCluster.terminateTaskManager(0).get(30, TimeUnit.SECONDS);
             miniCluster.startTaskManager();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static boolean ended(MiniCluster miniCluster, JobID job) {
+        try {
+            return miniCluster.getJobStatus(job).get().isGloballyTerminalState();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
