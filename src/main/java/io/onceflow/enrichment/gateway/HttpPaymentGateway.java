@@ -24,10 +24,12 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -40,10 +42,16 @@ import java.util.function.LongConsumer;
  * {@code Idempotency-Key} header, answered by {@code {"outcome":"APPROVED","reference":"gw_..."}}
  * or {@code {"outcome":"DECLINED","reference":"gw_...","declineReason":"..."}}.
  *
- * <p>Non-blocking: {@link HttpClient#sendAsync} on two small client threads, so thousands of
- * attempts can be in flight without a thread each. One attempt per {@link #authorize} call (see
- * {@link PaymentGateway}), bounded by {@link GatewayOptions#requestTimeout()} at the future, so the
- * future completes even if the connection hangs in a way the HTTP client does not notice. The JDK
+ * <p>The caller never blocks: {@link #authorize} returns a future at once. Each attempt is a
+ * blocking {@link HttpClient#send} on a pooled thread, not {@link HttpClient#sendAsync}: Java 17's
+ * {@code sendAsync} hands every response to {@code CompletableFuture}'s default executor, which on
+ * a machine with 2 CPUs or fewer (common pool parallelism 1, e.g. a TaskManager pod with {@code
+ * cpu: 2}) starts a new thread per task: one thread created and destroyed per payment (JFR of
+ * {@code onceflow bench}: 169,581 threads in one run). The pool's threads are reused; there are as
+ * many as attempts in flight, which the caller bounds (the authorizer's {@code capacity}). One
+ * attempt per {@link #authorize} call (see {@link PaymentGateway}), bounded by {@link
+ * GatewayOptions#requestTimeout()} at the future, so the future completes even if the connection
+ * hangs in a way the HTTP client does not notice. The JDK
  * client never re-sends a POST on its own (unless {@code jdk.httpclient.enableAllMethodRetry} is
  * set, which this client must not run with); it only retries opening a connection, when nothing has
  * reached the gateway yet.
@@ -83,6 +91,7 @@ public final class HttpPaymentGateway implements PaymentGateway {
     private final URI authorizationsUri;
     private final Duration requestTimeout;
     private final ThreadPoolExecutor clientThreads;
+    private final ThreadPoolExecutor callThreads;
     private final HttpClient httpClient;
     private final CircuitBreaker circuitBreaker;
     private final LongConsumer latencyListener;
@@ -96,6 +105,7 @@ public final class HttpPaymentGateway implements PaymentGateway {
         // The HTTP client's work is non-blocking, so two threads serve any number of attempts.
         // Our own pool, unlike the client's default one, can be released on close (Java 17's
         // HttpClient has no close()); core threads time out so an idle client holds none.
+        int number = CLIENT_NUMBERS.incrementAndGet();
         this.clientThreads =
                 new ThreadPoolExecutor(
                         2,
@@ -107,8 +117,17 @@ public final class HttpPaymentGateway implements PaymentGateway {
                                 "onceflow-gateway-"
                                         + name
                                         + "-"
-                                        + CLIENT_NUMBERS.incrementAndGet()));
+                                        + number));
         clientThreads.allowCoreThreadTimeOut(true);
+        // One thread per attempt in flight, reused; idle ones end after 30 s.
+        this.callThreads =
+                new ThreadPoolExecutor(
+                        0,
+                        Integer.MAX_VALUE,
+                        30,
+                        TimeUnit.SECONDS,
+                        new SynchronousQueue<>(),
+                        daemonThreads("onceflow-gateway-calls-" + name + "-" + number));
         this.httpClient =
                 HttpClient.newBuilder()
                         .executor(clientThreads)
@@ -190,6 +209,7 @@ public final class HttpPaymentGateway implements PaymentGateway {
                             "The payment gateway client was closed while the attempt was in"
                                 + " flight."));
         }
+        callThreads.shutdownNow();
         clientThreads.shutdownNow();
     }
 
@@ -203,8 +223,13 @@ public final class HttpPaymentGateway implements PaymentGateway {
                         .POST(HttpRequest.BodyPublishers.ofByteArray(requestBody(request)))
                         .build();
         long startNanos = System.nanoTime();
-        return httpClient
-                .sendAsync(httpRequest, HttpResponse.BodyHandlers.ofByteArray())
+        CompletableFuture<HttpResponse<byte[]>> sent;
+        try {
+            sent = CompletableFuture.supplyAsync(() -> send(httpRequest), callThreads);
+        } catch (RejectedExecutionException closing) {
+            sent = CompletableFuture.failedFuture(closing);
+        }
+        return sent
                 // HttpRequest.timeout may stop counting once the response headers are in; this
                 // bounds the whole attempt, body included, whatever the connection does.
                 .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -216,6 +241,18 @@ public final class HttpPaymentGateway implements PaymentGateway {
                             }
                             return decisionFrom(response);
                         });
+    }
+
+    private HttpResponse<byte[]> send(HttpRequest httpRequest) {
+        try {
+            return httpClient.send(httpRequest, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new CompletionException(e);
+        } catch (InterruptedException e) {
+            // Only close() interrupts these threads; the attempt's future is already failed.
+            Thread.currentThread().interrupt();
+            throw new CompletionException(e);
+        }
     }
 
     private static byte[] requestBody(GatewayRequest request) {
