@@ -1,5 +1,7 @@
 package io.onceflow.ops;
 
+import io.onceflow.local.LocalEnvironment;
+
 import io.onceflow.ops.cli.CliIo;
 import io.onceflow.ops.cli.OnceflowCli;
 import io.onceflow.ops.cluster.FlinkDistribution;
@@ -37,6 +39,16 @@ public final class OpsTesting {
             throw new UncheckedIOException(e);
         }
         throw new IllegalStateException("No target/onceflow-*-job.jar: run the integration tests through mvn verify.");
+    }
+
+    /**
+     * The real services of an ops test under {@code root}/env on free ports: a broker with
+     * {@code topics} (2 partitions each), PostgreSQL and the gateway simulator with realistic
+     * answers.
+     */
+    public static LocalEnvironment localServices(Path root, List<String> topics) throws Exception {
+        return LocalEnvironment.start(root.resolve("env"), new LocalEnvironment.Ports(0, 0, 0),
+                LocalEnvironment.GatewayProfile.realistic(), topics, 2);
     }
 
     /** A short directory: RocksDB and Kafka dislike long paths. */

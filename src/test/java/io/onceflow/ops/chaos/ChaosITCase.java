@@ -77,6 +77,8 @@ class ChaosITCase {
     private static final int TASK_MANAGER_KILLS = Integer.getInteger("onceflow.chaos.taskmanager-kills", 2);
     private static final Duration GATEWAY_OUTAGE =
             Duration.ofSeconds(Integer.getInteger("onceflow.chaos.gateway-outage-seconds", 10));
+    /** Calls the gateway must refuse during its outage: jobs/payments.yaml's circuit-breaker minimum-number-of-calls. */
+    private static final long OUTAGE_REFUSALS = 20;
     private static final long SEED = Long.getLong("onceflow.chaos.seed", 20261125L);
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(3);
 
@@ -92,8 +94,7 @@ class ChaosITCase {
     @BeforeAll
     static void startServices() throws Exception {
         root = OpsTesting.shortTempDirectory("ofchaos-");
-        services = LocalEnvironment.start(root.resolve("env"), new LocalEnvironment.Ports(0, 0, 0),
-                LocalEnvironment.GatewayProfile.realistic(), TOPICS, 2);
+        services = OpsTesting.localServices(root, TOPICS);
     }
 
     @AfterAll
@@ -217,10 +218,16 @@ class ChaosITCase {
                 what = "Kafka broker restart";
             }
             case "gateway" -> {
+                long refusedBefore = services.gateway().stats().transientErrors();
+                long downAt = System.nanoTime();
                 services.gateway().setDown(true);
-                Thread.sleep(GATEWAY_OUTAGE.toMillis());
+                // The outage lasts its length and until the payments job has met it: enough
+                // refused calls to open its circuit breaker (minimum-number-of-calls).
+                Waits.until("see the payments job meet the gateway outage", GATEWAY_OUTAGE.plus(Duration.ofMinutes(2)),
+                        () -> services.gateway().stats().transientErrors() - refusedBefore,
+                        refused -> refused >= OUTAGE_REFUSALS && System.nanoTime() - downAt >= GATEWAY_OUTAGE.toNanos());
                 services.gateway().setDown(false);
-                what = "gateway down for " + GATEWAY_OUTAGE.toSeconds() + " s";
+                what = "gateway down for " + Duration.ofNanos(System.nanoTime() - downAt).toSeconds() + " s";
             }
             case "upgrade" -> {
                 var upgrade = cli(OpsTesting.concat(List.of("upgrade", "payments", "--jar", OpsTesting.jobJar().toString()), clusterDir));

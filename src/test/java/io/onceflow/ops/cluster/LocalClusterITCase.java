@@ -44,8 +44,7 @@ class LocalClusterITCase {
     @BeforeAll
     static void startServices() throws Exception {
         root = OpsTesting.shortTempDirectory("ofc-");
-        services = LocalEnvironment.start(root.resolve("env"), new LocalEnvironment.Ports(0, 0, 0),
-                LocalEnvironment.GatewayProfile.realistic(), TOPICS, 2);
+        services = OpsTesting.localServices(root, TOPICS);
         workload = new PaymentWorkload(7, 200, Instant.now());
         try (Connection connection = services.postgresEndpoint().connect()) {
             workload.seedCustomers(connection);
