@@ -4,17 +4,20 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
 /**
- * One Vert.x instance (event loop) per job per TaskManager, shared by every subtask that talks
- * to PostgreSQL without blocking, and closed when the last one lets go.
+ * One Vert.x instance (two event loops) per job per TaskManager, shared by every subtask that
+ * does network I/O without blocking (PostgreSQL lookups, gateway calls), and closed when the last
+ * one lets go. One instance, not one per subtask: each would start its own event loop threads,
+ * and a TaskManager with a few CPUs gains nothing from more threads than cores.
  */
-final class SharedVertx {
+public final class SharedVertx {
 
     private static Vertx vertx;
     private static int users;
 
     private SharedVertx() {}
 
-    static synchronized Vertx acquire() {
+    /** The shared instance, started if no one holds it; pair every call with {@link #release()}. */
+    public static synchronized Vertx acquire() {
         if (vertx == null) {
             vertx =
                     Vertx.vertx(
@@ -27,7 +30,8 @@ final class SharedVertx {
         return vertx;
     }
 
-    static synchronized void release() {
+    /** Lets go of the instance; the last to let go closes it. */
+    public static synchronized void release() {
         if (--users == 0) {
             vertx.close();
             vertx = null;

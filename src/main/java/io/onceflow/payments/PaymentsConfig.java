@@ -125,6 +125,8 @@ public record PaymentsConfig(
                         .baseUrl(url)
                         .requestTimeout(requestTimeout)
                         .connectTimeout(connectTimeout)
+                        // One connection per call the authorizer keeps under way.
+                        .maxConnections(capacity)
                         .failureRateThresholdPercent(circuitBreaker.failureRateThreshold())
                         .slidingWindowSize(circuitBreaker.slidingWindowSize())
                         .minimumNumberOfCalls(circuitBreaker.minimumNumberOfCalls())

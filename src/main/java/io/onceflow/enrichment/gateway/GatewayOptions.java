@@ -24,6 +24,7 @@ public final class GatewayOptions implements Serializable {
     private final String baseUrl;
     private final Duration requestTimeout;
     private final Duration connectTimeout;
+    private final int maxConnections;
     private final float failureRateThresholdPercent;
     private final int slidingWindowSize;
     private final int minimumNumberOfCalls;
@@ -34,6 +35,7 @@ public final class GatewayOptions implements Serializable {
         this.baseUrl = stripTrailingSlashes(builder.baseUrl);
         this.requestTimeout = builder.requestTimeout;
         this.connectTimeout = builder.connectTimeout;
+        this.maxConnections = builder.maxConnections;
         this.failureRateThresholdPercent = builder.failureRateThresholdPercent;
         this.slidingWindowSize = builder.slidingWindowSize;
         this.minimumNumberOfCalls = builder.minimumNumberOfCalls;
@@ -51,6 +53,7 @@ public final class GatewayOptions implements Serializable {
                 .baseUrl(baseUrl)
                 .requestTimeout(requestTimeout)
                 .connectTimeout(connectTimeout)
+                .maxConnections(maxConnections)
                 .failureRateThresholdPercent(failureRateThresholdPercent)
                 .slidingWindowSize(slidingWindowSize)
                 .minimumNumberOfCalls(minimumNumberOfCalls)
@@ -79,6 +82,14 @@ public final class GatewayOptions implements Serializable {
      */
     public Duration connectTimeout() {
         return connectTimeout;
+    }
+
+    /**
+     * How many connections to the gateway one client keeps open at most; attempts beyond it wait
+     * for a free connection (their request timeout running).
+     */
+    public int maxConnections() {
+        return maxConnections;
     }
 
     /** Percentage of failed calls in the sliding window at which the circuit opens. */
@@ -112,6 +123,7 @@ public final class GatewayOptions implements Serializable {
                 && baseUrl.equals(other.baseUrl)
                 && requestTimeout.equals(other.requestTimeout)
                 && connectTimeout.equals(other.connectTimeout)
+                && maxConnections == other.maxConnections
                 && Float.compare(failureRateThresholdPercent, other.failureRateThresholdPercent)
                         == 0
                 && slidingWindowSize == other.slidingWindowSize
@@ -126,6 +138,7 @@ public final class GatewayOptions implements Serializable {
                 baseUrl,
                 requestTimeout,
                 connectTimeout,
+                maxConnections,
                 failureRateThresholdPercent,
                 slidingWindowSize,
                 minimumNumberOfCalls,
@@ -141,6 +154,8 @@ public final class GatewayOptions implements Serializable {
                 + requestTimeout
                 + ", connectTimeout="
                 + connectTimeout
+                + ", maxConnections="
+                + maxConnections
                 + ", failureRateThresholdPercent="
                 + failureRateThresholdPercent
                 + ", slidingWindowSize="
@@ -164,7 +179,7 @@ public final class GatewayOptions implements Serializable {
 
     /**
      * Options with defaults for everything but the base URL. The defaults suit a gateway that
-     * answers in tens of milliseconds: a 2 s attempt, a 1 s connect, and a circuit that opens when
+     * answers in tens of milliseconds: a 2 s attempt, a 1 s connect, up to 200 connections, and a circuit that opens when
      * half of the last 20 calls (at least 10) failed, stays open 10 s, then lets 3 trial calls
      * through.
      */
@@ -173,6 +188,7 @@ public final class GatewayOptions implements Serializable {
         private String baseUrl;
         private Duration requestTimeout = Duration.ofSeconds(2);
         private Duration connectTimeout = Duration.ofSeconds(1);
+        private int maxConnections = 200;
         private float failureRateThresholdPercent = 50f;
         private int slidingWindowSize = 20;
         private int minimumNumberOfCalls = 10;
@@ -205,6 +221,16 @@ public final class GatewayOptions implements Serializable {
          */
         public Builder connectTimeout(Duration connectTimeout) {
             this.connectTimeout = connectTimeout;
+            return this;
+        }
+
+        /**
+         * How many connections one client keeps open at most, at least 1. HTTP/1.1 carries one
+         * attempt per connection at a time, so this bounds the attempts in flight; set it to the
+         * calls the caller keeps under way (the authorizer's {@code gateway.capacity}). Default 200.
+         */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
             return this;
         }
 
@@ -272,6 +298,12 @@ public final class GatewayOptions implements Serializable {
                                 + ") must not exceed the request timeout ("
                                 + requestTimeout
                                 + "), which bounds the whole attempt.");
+            }
+            if (maxConnections < 1) {
+                problems.add(
+                        "The maximum number of connections must be at least 1 but is "
+                                + maxConnections
+                                + ".");
             }
             if (!(failureRateThresholdPercent > 0 && failureRateThresholdPercent <= 100)) {
                 problems.add(

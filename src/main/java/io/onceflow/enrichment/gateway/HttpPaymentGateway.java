@@ -7,34 +7,33 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.onceflow.enrichment.SharedVertx;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
 /**
@@ -42,19 +41,22 @@ import java.util.function.LongConsumer;
  * {@code Idempotency-Key} header, answered by {@code {"outcome":"APPROVED","reference":"gw_..."}}
  * or {@code {"outcome":"DECLINED","reference":"gw_...","declineReason":"..."}}.
  *
- * <p>The caller never blocks: {@link #authorize} returns a future at once. Each attempt is a
- * blocking {@link HttpClient#send} on a pooled thread, not {@link HttpClient#sendAsync}: Java 17's
- * {@code sendAsync} hands every response to {@code CompletableFuture}'s default executor, which on
- * a machine with 2 CPUs or fewer (common pool parallelism 1, e.g. a TaskManager pod with {@code
- * cpu: 2}) starts a new thread per task: one thread created and destroyed per payment (JFR of
- * {@code onceflow bench}: 169,581 threads in one run). The pool's threads are reused; there are as
- * many as attempts in flight, which the caller bounds (the authorizer's {@code capacity}). One
- * attempt per {@link #authorize} call (see {@link PaymentGateway}), bounded by {@link
- * GatewayOptions#requestTimeout()} at the future, so the future completes even if the connection
- * hangs in a way the HTTP client does not notice. The JDK
- * client never re-sends a POST on its own (unless {@code jdk.httpclient.enableAllMethodRetry} is
- * set, which this client must not run with); it only retries opening a connection, when nothing has
- * reached the gateway yet.
+ * <p>The caller never blocks: {@link #authorize} returns a future at once, and the future
+ * completes on the client's Vert.x event loop, never on the caller's thread. The client is
+ * Vert.x's non-blocking HTTP client on the TaskManager's {@link SharedVertx} event loops, with
+ * keep-alive connections (at most {@link GatewayOptions#maxConnections()}). Why not the JDK's
+ * {@code HttpClient}: its blocking {@code send} needs a thread per attempt in flight, and on Java
+ * 17 its {@code sendAsync} hands every response to {@code CompletableFuture}'s default executor,
+ * which with 2 CPUs or fewer starts a thread per task (JFR of {@code onceflow bench}: 169,581
+ * threads in one run). Either way its threads and selector took a quarter of a 2-core machine at
+ * 600 payments/s ({@code docs/benchmarks-profile.md}).
+ *
+ * <p>One attempt per {@link #authorize} call (see {@link PaymentGateway}), bounded as a whole by
+ * {@link GatewayOptions#requestTimeout()}, the wait for a pooled connection included. An attempt
+ * that runs out of time is reset, so a late answer never arrives on a connection another attempt
+ * uses. Vert.x's client never sends a request twice on its own and follows no redirect: a payment
+ * goes to the configured gateway once per attempt, and only the caller's retries (with the same
+ * idempotency key) repeat it.
  *
  * <p>A circuit breaker counts transient failures only (5xx, 429, 408, timeouts, connection
  * failures). A decline, a 4xx, a 409 (this key's earlier attempt is still being answered) or an
@@ -62,7 +64,7 @@ import java.util.function.LongConsumer;
  * otherwise a burst of invalid or repeated requests would cut off every customer.
  *
  * <p>Create it where it runs (in the operator's {@code open()} on the TaskManager) from
- * serializable {@link GatewayOptions}:
+ * serializable {@link GatewayOptions}, and close it there:
  *
  * <pre>{@code
  * PaymentGateway gateway =
@@ -86,54 +88,40 @@ public final class HttpPaymentGateway implements PaymentGateway {
 
     private static final String CONFLICT_REASON = "gateway_http_409";
 
-    private static final AtomicInteger CLIENT_NUMBERS = new AtomicInteger();
+    private static final CharSequence APPLICATION_JSON =
+            HttpHeaders.createOptimized("application/json");
 
-    private final URI authorizationsUri;
-    private final Duration requestTimeout;
-    private final ThreadPoolExecutor clientThreads;
-    private final ThreadPoolExecutor callThreads;
-    private final HttpClient httpClient;
+    private final String authorizationsUri;
+    private final long requestTimeoutMillis;
+    private final Vertx vertx;
+    private final Context context;
+    private final HttpClientAgent httpClient;
     private final CircuitBreaker circuitBreaker;
     private final LongConsumer latencyListener;
     private final Set<CompletableFuture<GatewayDecision>> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private HttpPaymentGateway(GatewayOptions options, String name, LongConsumer latencyListener) {
-        this.authorizationsUri = URI.create(options.baseUrl() + AUTHORIZATIONS_PATH);
-        this.requestTimeout = options.requestTimeout();
+        this.authorizationsUri = options.baseUrl() + AUTHORIZATIONS_PATH;
+        this.requestTimeoutMillis = options.requestTimeout().toMillis();
         this.latencyListener = latencyListener;
-        // The HTTP client's work is non-blocking, so two threads serve any number of attempts.
-        // Our own pool, unlike the client's default one, can be released on close (Java 17's
-        // HttpClient has no close()); core threads time out so an idle client holds none.
-        int number = CLIENT_NUMBERS.incrementAndGet();
-        this.clientThreads =
-                new ThreadPoolExecutor(
-                        2,
-                        2,
-                        30,
-                        TimeUnit.SECONDS,
-                        new LinkedBlockingQueue<>(),
-                        daemonThreads(
-                                "onceflow-gateway-"
-                                        + name
-                                        + "-"
-                                        + number));
-        clientThreads.allowCoreThreadTimeOut(true);
-        // One thread per attempt in flight, reused; idle ones end after 30 s.
-        this.callThreads =
-                new ThreadPoolExecutor(
-                        0,
-                        Integer.MAX_VALUE,
-                        30,
-                        TimeUnit.SECONDS,
-                        new SynchronousQueue<>(),
-                        daemonThreads("onceflow-gateway-calls-" + name + "-" + number));
+        this.vertx = SharedVertx.acquire();
+        // A context of its own: one event loop runs every attempt and completion of this client,
+        // so they need no locks; another client (another subtask) may get the other loop.
+        this.context = vertx.getOrCreateContext();
         this.httpClient =
-                HttpClient.newBuilder()
-                        .executor(clientThreads)
-                        .connectTimeout(options.connectTimeout())
-                        // A payment must not be sent somewhere else than configured.
-                        .followRedirects(HttpClient.Redirect.NEVER)
+                vertx.httpClientBuilder()
+                        .with(
+                                new HttpClientOptions()
+                                        .setName("onceflow-gateway-" + name)
+                                        .setConnectTimeout(
+                                                (int) Math.min(
+                                                        Integer.MAX_VALUE,
+                                                        options.connectTimeout().toMillis()))
+                                        .setKeepAlive(true)
+                                        // A payment must not be sent somewhere else than configured.
+                                        .setMaxRedirects(0))
+                        .with(new PoolOptions().setHttp1MaxSize(options.maxConnections()))
                         .build();
         this.circuitBreaker =
                 CircuitBreaker.of(
@@ -209,51 +197,85 @@ public final class HttpPaymentGateway implements PaymentGateway {
                             "The payment gateway client was closed while the attempt was in"
                                 + " flight."));
         }
-        callThreads.shutdownNow();
-        clientThreads.shutdownNow();
+        httpClient.close();
+        SharedVertx.release();
     }
 
     private CompletableFuture<GatewayDecision> attempt(GatewayRequest request) {
-        HttpRequest httpRequest =
-                HttpRequest.newBuilder(authorizationsUri)
-                        .timeout(requestTimeout)
-                        .header("Content-Type", "application/json")
-                        .header("Accept", "application/json")
-                        .header(IDEMPOTENCY_KEY_HEADER, request.idempotencyKey())
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(requestBody(request)))
-                        .build();
+        CompletableFuture<GatewayDecision> attempt = new CompletableFuture<>();
+        RequestOptions httpRequest =
+                new RequestOptions()
+                        .setMethod(HttpMethod.POST)
+                        .setAbsoluteURI(authorizationsUri)
+                        .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+                        .putHeader(HttpHeaders.ACCEPT, APPLICATION_JSON)
+                        .putHeader(IDEMPOTENCY_KEY_HEADER, request.idempotencyKey());
+        Buffer body = Buffer.buffer(requestBody(request));
         long startNanos = System.nanoTime();
-        CompletableFuture<HttpResponse<byte[]>> sent;
+        attempt.whenComplete((decision, failure) -> reportLatency(System.nanoTime() - startNanos));
         try {
-            sent = CompletableFuture.supplyAsync(() -> send(httpRequest), callThreads);
+            context.runOnContext(ignored -> send(httpRequest, body, attempt));
         } catch (RejectedExecutionException closing) {
-            sent = CompletableFuture.failedFuture(closing);
+            attempt.completeExceptionally(closing);
         }
-        return sent
-                // HttpRequest.timeout may stop counting once the response headers are in; this
-                // bounds the whole attempt, body included, whatever the connection does.
-                .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                .handle(
-                        (response, failure) -> {
-                            reportLatency(System.nanoTime() - startNanos);
-                            if (failure != null) {
-                                throw transportFailure(PaymentGateway.unwrap(failure));
+        return attempt;
+    }
+
+    /** Sends one attempt; runs on the client's event loop, like every callback in it. */
+    private void send(
+            RequestOptions httpRequest, Buffer body, CompletableFuture<GatewayDecision> attempt) {
+        if (closed) {
+            attempt.completeExceptionally(new IllegalStateException("The client is closed."));
+            return;
+        }
+        HttpClientRequest[] sent = new HttpClientRequest[1];
+        // Bounds the whole attempt, the wait for a pooled connection and the body included,
+        // whatever the connection does.
+        long timer =
+                vertx.setTimer(
+                        requestTimeoutMillis,
+                        id -> {
+                            boolean timedOut =
+                                    attempt.completeExceptionally(
+                                            new TimeoutException(
+                                                    "No answer within "
+                                                            + requestTimeoutMillis
+                                                            + " ms"));
+                            if (timedOut && sent[0] != null) {
+                                // A late answer must not reach a connection another attempt uses.
+                                sent[0].reset();
                             }
-                            return decisionFrom(response);
+                        });
+        httpClient
+                .request(httpRequest)
+                .compose(
+                        request -> {
+                            sent[0] = request;
+                            return request.send(body);
+                        })
+                .compose(
+                        response ->
+                                response.body()
+                                        .map(answer -> new Answer(response.statusCode(), answer.getBytes())))
+                .onComplete(
+                        (answer, failure) -> {
+                            vertx.cancelTimer(timer);
+                            if (attempt.isDone()) {
+                                return;
+                            }
+                            try {
+                                if (failure != null) {
+                                    throw transportFailure(failure);
+                                }
+                                attempt.complete(decisionFrom(answer));
+                            } catch (RuntimeException decided) {
+                                attempt.completeExceptionally(decided);
+                            }
                         });
     }
 
-    private HttpResponse<byte[]> send(HttpRequest httpRequest) {
-        try {
-            return httpClient.send(httpRequest, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new CompletionException(e);
-        } catch (InterruptedException e) {
-            // Only close() interrupts these threads; the attempt's future is already failed.
-            Thread.currentThread().interrupt();
-            throw new CompletionException(e);
-        }
-    }
+    /** A whole HTTP answer: its status and body. */
+    private record Answer(int status, byte[] body) {}
 
     private static byte[] requestBody(GatewayRequest request) {
         ObjectNode body = JSON.createObjectNode();
@@ -269,14 +291,14 @@ public final class HttpPaymentGateway implements PaymentGateway {
         }
     }
 
-    private static GatewayDecision decisionFrom(HttpResponse<byte[]> response) {
-        int status = response.statusCode();
+    private static GatewayDecision decisionFrom(Answer answer) {
+        int status = answer.status();
         if (status >= 200 && status < 300) {
-            return parseDecision(response.body());
+            return parseDecision(answer.body());
         }
         String reason = "gateway_http_" + status;
         String message =
-                "The payment gateway answered HTTP " + status + ": " + excerpt(response.body());
+                "The payment gateway answered HTTP " + status + ": " + excerpt(answer.body());
         if (status >= 500 || status == 429 || status == 408 || status == 409) {
             throw new GatewayUnavailableException(reason, message);
         }
@@ -339,18 +361,18 @@ public final class HttpPaymentGateway implements PaymentGateway {
         if (failure instanceof GatewayException gatewayFailure) {
             return gatewayFailure;
         }
-        if (failure instanceof HttpConnectTimeoutException
-                || hasCause(failure, ConnectException.class)) {
+        // Netty's connect timeout and refused connection are both ConnectExceptions.
+        if (hasCause(failure, ConnectException.class)) {
             return new GatewayUnavailableException(
                     "gateway_connect_failed",
                     "Could not connect to the payment gateway: " + failure,
                     failure);
         }
-        if (failure instanceof HttpTimeoutException || failure instanceof TimeoutException) {
+        if (failure instanceof TimeoutException) {
             return new GatewayUnavailableException(
                     "gateway_timeout", "The payment gateway did not answer in time.", failure);
         }
-        if (failure instanceof IOException) {
+        if (failure instanceof IOException || failure instanceof HttpClosedException) {
             return new GatewayUnavailableException(
                     "gateway_connection_lost",
                     "The connection to the payment gateway broke: " + failure,
@@ -372,10 +394,13 @@ public final class HttpPaymentGateway implements PaymentGateway {
                         result.completeExceptionally(asGatewayException(failure));
                     }
                 };
+        if (Vertx.currentContext() == context || closed) {
+            completion.run();
+            return;
+        }
+        // A circuit-open refusal completes on the caller's thread; the caller was promised ours.
         try {
-            // Timeouts and circuit-open rejections complete on the JDK's timer thread or the
-            // caller's thread; the caller was promised ours.
-            clientThreads.execute(completion);
+            context.runOnContext(ignored -> completion.run());
         } catch (RejectedExecutionException closing) {
             completion.run();
         }
@@ -420,16 +445,6 @@ public final class HttpPaymentGateway implements PaymentGateway {
                 : text.substring(0, ERROR_BODY_EXCERPT_CHARS) + "...";
     }
 
-    private static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger numbers = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + "-" + numbers.incrementAndGet());
-            // A client someone forgot to close must not keep a TaskManager or test JVM alive.
-            thread.setDaemon(true);
-            return thread;
-        };
-    }
-
     /** Builds an {@link HttpPaymentGateway}; everything but the options is optional. */
     public static final class Builder {
 
@@ -441,7 +456,7 @@ public final class HttpPaymentGateway implements PaymentGateway {
             this.options = Objects.requireNonNull(options, "options");
         }
 
-        /** Names the circuit breaker and the client's threads, e.g. after the operator. */
+        /** Names the circuit breaker and the HTTP client, e.g. after the operator. */
         public Builder name(String name) {
             if (name == null || name.isBlank()) {
                 throw new IllegalArgumentException("The gateway client's name is empty.");
@@ -453,8 +468,8 @@ public final class HttpPaymentGateway implements PaymentGateway {
         /**
          * Receives the duration in milliseconds of every attempt sent to the gateway, whatever its
          * outcome (timeouts included); calls the open circuit refused are not attempts and are not
-         * reported. Called on the client's threads, so it must be thread-safe and quick, e.g. a
-         * Flink {@code Histogram::update}.
+         * reported. Called on the client's event loop, so it must be thread-safe, quick and never
+         * block, e.g. a Flink {@code Histogram::update}.
          */
         public Builder latencyListener(LongConsumer latencyListener) {
             this.latencyListener = Objects.requireNonNull(latencyListener, "latencyListener");

@@ -26,6 +26,7 @@ class GatewayOptionsTest {
         GatewayOptions options =
                 valid().requestTimeout(Duration.ofMillis(1500))
                         .connectTimeout(Duration.ofMillis(400))
+                        .maxConnections(16)
                         .failureRateThresholdPercent(25)
                         .slidingWindowSize(50)
                         .minimumNumberOfCalls(20)
@@ -83,6 +84,9 @@ class GatewayOptionsTest {
                                 b.requestTimeout(Duration.ofSeconds(1))
                                         .connectTimeout(Duration.ofSeconds(2)),
                         "The connect timeout (PT2S) must not exceed the request timeout (PT1S)"),
+                bad(
+                        b -> b.maxConnections(0),
+                        "The maximum number of connections must be at least 1 but is 0."),
                 bad(
                         b -> b.failureRateThresholdPercent(0),
                         "failure rate threshold must be above 0 and at most 100"),

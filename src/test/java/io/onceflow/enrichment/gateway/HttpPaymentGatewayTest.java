@@ -9,7 +9,13 @@ import io.onceflow.enrichment.gateway.GatewayDecision.Outcome;
 import io.onceflow.local.FreePorts;
 import io.onceflow.local.GatewaySimulator;
 import io.onceflow.local.GatewaySimulator.ExpectedOutcome;
+import io.vertx.core.Context;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -340,6 +346,33 @@ class HttpPaymentGatewayTest {
         assertThat(failure.reason()).isEqualTo("gateway_connect_failed");
     }
 
+    @Test
+    void connectionClosedBeforeTheAnswerIsTransient() throws Exception {
+        try (ServerSocket hangsUp = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> closedAfterRequest =
+                    CompletableFuture.runAsync(
+                            () -> {
+                                try (Socket connection = hangsUp.accept()) {
+                                    connection.getInputStream().read(new byte[1024]);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            });
+            try (HttpPaymentGateway hangingUpGateway =
+                    HttpPaymentGateway.builder(
+                                    options("http://127.0.0.1:" + hangsUp.getLocalPort()).build())
+                            .build()) {
+
+                GatewayException failure =
+                        failureOf(hangingUpGateway.authorize(request("hung-up", AMOUNT)));
+
+                closedAfterRequest.get(5, TimeUnit.SECONDS);
+                assertThat(failure).isInstanceOf(GatewayUnavailableException.class);
+                assertThat(failure.reason()).isEqualTo("gateway_connection_lost");
+            }
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({
         "429, GatewayUnavailableException",
@@ -450,16 +483,40 @@ class HttpPaymentGatewayTest {
     }
 
     @Test
-    void completesOnTheClientsThreads() throws Exception {
+    void completesOnTheClientsEventLoopNeverOnTheCallersThread() throws Exception {
         simulator.setLatency(Duration.ofMillis(100), Duration.ZERO);
         String key = keyWhere(answeredOnAttempt(1));
 
-        String completingThread =
+        boolean answerOnEventLoop =
                 gateway.authorize(request(key, AMOUNT))
-                        .handle((decision, failure) -> Thread.currentThread().getName())
+                        .handle((decision, failure) -> Context.isOnEventLoopThread())
                         .get(5, TimeUnit.SECONDS);
 
-        assertThat(completingThread).startsWith("onceflow-gateway-");
+        assertThat(answerOnEventLoop).isTrue();
+    }
+
+    @Test
+    void refusalOfTheOpenCircuitCompletesOnTheEventLoopToo() throws Exception {
+        gateway.close();
+        gateway =
+                HttpPaymentGateway.builder(
+                                options(simulator.baseUrl())
+                                        .slidingWindowSize(2)
+                                        .minimumNumberOfCalls(2)
+                                        .waitDurationInOpenState(Duration.ofMinutes(1))
+                                        .build())
+                        .build();
+        simulator.setDown(true);
+        failureOf(gateway.authorize(request("refused-1", AMOUNT)));
+        failureOf(gateway.authorize(request("refused-2", AMOUNT)));
+
+        Thread caller = Thread.currentThread();
+        CompletableFuture<Thread> completingThread =
+                gateway.authorize(request("refused-3", AMOUNT))
+                        .handle((decision, failure) -> Thread.currentThread());
+
+        assertThat(completingThread.get(5, TimeUnit.SECONDS)).isNotSameAs(caller);
+        assertThat(gateway.circuitState()).isEqualTo(CircuitState.OPEN);
     }
 
     @Test
