@@ -91,6 +91,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warm-up", defaultValue = "5s", converter = DurationConverter.class, description = "Left out at the start of each latency run (default: ${DEFAULT-VALUE}).")
     Duration warmUp;
 
+    @Option(names = "--warm-up-records", defaultValue = "10000", description = "Records each job drains before the measured runs, not reported, so the first measured run does not pay for class loading and JIT compilation; 0: none (default: ${DEFAULT-VALUE}).")
+    long warmUpRecords;
+
     @Option(names = "--state-requests", defaultValue = "0", description = "Payment requests (about one idempotency key each) for the checkpoint runs, incremental and full; 0: the --payments input (default: ${DEFAULT-VALUE}).")
     long stateRequests;
 
@@ -129,7 +132,10 @@ public final class BenchCommand implements Callable<Integer> {
                 "parallelism 2; RocksDB, incremental checkpoints every %d ms unless a row says otherwise; sinks exactly-once"
                         + " unless a row says otherwise; gateway simulator at zero latency, 4%% declines, %.0f%% transient errors;"
                         + " %d customers, %d users; the jobs' shipped settings (jobs/payments.yaml, jobs/analytics.yaml) otherwise",
-                checkpointInterval.toMillis(), gatewayErrors * 100, customers, users);
+                checkpointInterval.toMillis(), gatewayErrors * 100, customers, users)
+                + (warmUpRecords > 0
+                        ? String.format(Locale.ROOT, "; each job first drained %,d records of its own, not reported (JVM warm-up)", warmUpRecords)
+                        : "; no warm-up run: the first run pays for class loading and JIT compilation");
         out.printf("onceflow bench: %s, %d cores, %s memory; load average %s%n",
                 Machine.cpuModel(), Machine.cores(), Machine.memory(), results.loadAtStart);
         out.println("Starting Kafka, PostgreSQL and the gateway simulator in " + data + " ...");
@@ -138,10 +144,12 @@ public final class BenchCommand implements Callable<Integer> {
         String requests = "bench.payments.requests";
         String events = "bench.analytics.events";
         String stateTopic = "bench.state.requests";
+        String warmUpRequests = "bench.warm-up.requests";
+        String warmUpEvents = "bench.warm-up.events";
         try (LocalEnvironment local = LocalEnvironment.start(
                 data, new LocalEnvironment.Ports(0, 0, 0),
                 new LocalEnvironment.GatewayProfile(42, 0.04, gatewayErrors, Duration.ZERO),
-                List.of(requests, events, stateTopic), 2)) {
+                List.of(requests, events, stateTopic, warmUpRequests, warmUpEvents), 2)) {
             PaymentWorkload payments = new PaymentWorkload(1, customers, Instant.now());
             AnalyticsWorkload analytics = new AnalyticsWorkload(2, users, Instant.now(), Duration.ofMillis(10));
             try (Connection connection = local.postgresEndpoint().connect()) {
@@ -168,6 +176,12 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf("Flink web UI http://127.0.0.1:%d ; logs %s%n%n", uiPort, data.resolve("logs/onceflow.log"));
                 Report.printHeader(out);
                 JobRuns runs = new JobRuns(local, flink, data, home.resolve("jobs/payments.yaml"), home.resolve("jobs/analytics.yaml"));
+
+                // 0. Warm-up: the JVM runs broker, database client, gateway and both jobs, and the
+                // first job to run would otherwise pay for their class loading and JIT compilation.
+                if (warmUpRecords > 0) {
+                    attempt(results, out, "warm-up", () -> warmUp(runs, kafka, warmUpRequests, warmUpEvents, out));
+                }
 
                 // 1. Throughput, payments.
                 if (!skip.contains(Part.ceiling)) {
@@ -258,6 +272,22 @@ public final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private void warmUp(JobRuns runs, String kafka, String requestsTopic, String eventsTopic, PrintWriter out)
+            throws Exception {
+        Preload.Loaded requests = Preload.payments(kafka, requestsTopic, new PaymentWorkload(6, customers, Instant.now()), warmUpRecords);
+        JobRuns.Run payments = runs.payments("warm-up", requests, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout);
+        String analyticsRate = "skipped";
+        if (!skip.contains(Part.analytics)) {
+            Preload.Loaded events = Preload.analytics(kafka, eventsTopic,
+                    new AnalyticsWorkload(7, users, Instant.now(), Duration.ofMillis(10)), warmUpRecords);
+            JobRuns.Run analytics = runs.analytics("warm-up", events, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout);
+            analyticsRate = String.format(Locale.ROOT, "%,.0f events/s", analytics.rate());
+        }
+        out.printf(Locale.ROOT, "warm-up (not reported): %,d records per job; payments %,.0f requests/s, analytics %s%n",
+                warmUpRecords, payments.rate(), analyticsRate);
+        out.flush();
     }
 
     private static void addRun(Report results, PrintWriter out, JobRuns.Run run) {
