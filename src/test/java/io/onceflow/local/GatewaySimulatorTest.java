@@ -14,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -349,6 +350,70 @@ class GatewaySimulatorTest {
 
         // With Nagle's algorithm on the server socket each answer waits ~40 ms for a delayed ACK.
         assertThat(elapsedMillis).isLessThan(requests * 20L);
+    }
+
+    @Test
+    void oversizedBodyIsRefusedWith413AndTheConnectionServesOn() throws Exception {
+        GatewaySimulator simulator = start(GatewaySimulator.builder().seed(9));
+        String padding = "x".repeat(GatewaySimulator.MAX_BODY_BYTES);
+        String oversized = charge("big", 100).replace("\"cust-1\"", "\"" + padding + "\"");
+
+        Answer declared = post(simulator, "big", oversized);
+        // Without a Content-Length the body comes chunked and is cut off while it is read.
+        Answer chunked =
+                send(
+                        simulator,
+                        request(simulator)
+                                .header("Idempotency-Key", "big")
+                                .POST(
+                                        HttpRequest.BodyPublishers.fromPublisher(
+                                                body(oversized))));
+        Answer afterwards = post(simulator, "small", charge("small", 100));
+
+        assertThat(declared.status()).isEqualTo(413);
+        assertThat(declared.json().get("error").textValue()).isEqualTo("request_too_large");
+        assertThat(chunked.status()).isEqualTo(413);
+        assertThat(afterwards.status()).isEqualTo(200);
+        assertThat(simulator.stats().rejected()).isEqualTo(2);
+        assertThat(simulator.stats().approvedKeys()).isEqualTo(1);
+    }
+
+    @Test
+    void callerThatHangsUpBeforeTheAnswerGetsTheChargeOnItsRetry() throws Exception {
+        GatewaySimulator simulator =
+                start(GatewaySimulator.builder().seed(9).latency(Duration.ofMillis(300)));
+
+        HttpRequest impatient =
+                request(simulator)
+                        .timeout(Duration.ofMillis(50))
+                        .header("Idempotency-Key", "gone")
+                        .POST(body(charge("gone", 100)))
+                        .build();
+        assertThatThrownBy(() -> HTTP.send(impatient, HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(HttpTimeoutException.class);
+        // The retry may come while the first attempt is still waiting for its latency (409).
+        Answer retry = post(simulator, "gone", charge("gone", 100));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (retry.status() == 409 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            retry = post(simulator, "gone", charge("gone", 100));
+        }
+
+        assertThat(retry.status()).isEqualTo(200);
+        assertThat(retry.json().get("reference").textValue())
+                .isEqualTo(simulator.expectedOutcome("gone").reference());
+        assertThat(simulator.stats().approvedKeys()).isEqualTo(1);
+        assertThat(simulator.stats().replays()).isEqualTo(1);
+    }
+
+    @Test
+    void portInUseIsAnIOException() throws Exception {
+        GatewaySimulator first = start(GatewaySimulator.builder());
+
+        assertThatThrownBy(() -> start(GatewaySimulator.builder().port(first.port())))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("127.0.0.1:" + first.port());
+        assertThat(post(first, "still-here", charge("still-here", 100)).status()).isEqualTo(200);
     }
 
     @Test
