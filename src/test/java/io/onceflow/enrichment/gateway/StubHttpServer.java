@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
 final class StubHttpServer implements AutoCloseable {
 
     static {
-        // Read once, by the JVM's first server: if that is this one, the simulators started
-        // after it must still get TCP_NODELAY (see GatewaySimulator).
+        // The JDK server writes an answer's headers and body separately; without TCP_NODELAY the
+        // body waits for the caller's delayed ACK, ~40 ms. Read once, when the JVM's first JDK
+        // server starts.
         System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 
