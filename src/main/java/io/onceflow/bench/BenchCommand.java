@@ -91,7 +91,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warm-up", defaultValue = "5s", converter = DurationConverter.class, description = "Left out at the start of each latency run (default: ${DEFAULT-VALUE}).")
     Duration warmUp;
 
-    @Option(names = "--warm-up-records", defaultValue = "10000", description = "Records each job drains before the measured runs, not reported, so the first measured run does not pay for class loading and JIT compilation; 0: none (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warm-up-records", defaultValue = "40000", description = "Records each job drains before the measured runs, not reported, so the first measured run does not pay for class loading and JIT compilation; 0: none (default: ${DEFAULT-VALUE}).")
     long warmUpRecords;
 
     @Option(names = "--state-requests", defaultValue = "0", description = "Payment requests (about one idempotency key each) for the checkpoint runs, incremental and full; 0: the --payments input (default: ${DEFAULT-VALUE}).")
