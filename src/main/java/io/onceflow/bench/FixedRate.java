@@ -17,6 +17,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -27,13 +28,16 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The payments job exactly-once under a fixed request rate, fed while it runs: end-to-end latency
  * from the moment a request is produced ({@code requestedAt}, set right before the send) to the
- * moment a {@code read_committed} consumer of {@code payments.results} receives its result, and
- * the recovery from the loss of the TaskManager.
+ * moment a {@code read_committed} consumer of {@code payments.results} receives its result and to
+ * the commit of its row in PostgreSQL, and the recovery from the loss of the TaskManager.
  */
 final class FixedRate {
 
     record Latency(double targetRate, double sentRate, long interval, long measured, double p50, double p99,
-            double p999, double max, Machine.Sample start, Machine.Sample end, boolean drained) {}
+            double p999, double max, Machine.Sample start, Machine.Sample end, boolean drained, RowLatency rows) {}
+
+    /** From {@code requestedAt} to the commit of the request's row in PostgreSQL's {@code payments}. */
+    record RowLatency(long measured, double p50, double p99, double p999, double max) {}
 
     record Recovery(double rate, double baselineLag, double secondsToRunning, double secondsToCaughtUp,
             boolean restarted, Machine.Sample start, Machine.Sample end) {}
@@ -136,12 +140,38 @@ final class FixedRate {
             Drain drain = Drain.watch(results::count, sent, Duration.ofSeconds(120), System.nanoTime(), 50);
             Machine.Sample end = Machine.Sample.now();
             long[] latencies = recorder.sorted();
+            long[] rows = rowLatencies(runs, measureFrom);
             return new Latency(rate, sentRate, interval.toMillis(), latencies.length,
                     Stats.percentile(latencies, 0.50), Stats.percentile(latencies, 0.99),
                     Stats.percentile(latencies, 0.999), latencies.length == 0 ? Double.NaN : latencies[latencies.length - 1],
-                    start, end, drain.complete());
+                    start, end, drain.complete(),
+                    new RowLatency(rows.length, Stats.percentile(rows, 0.50), Stats.percentile(rows, 0.99),
+                            Stats.percentile(rows, 0.999), rows.length == 0 ? Double.NaN : rows[rows.length - 1]));
         } finally {
             runs.cancel(started.client());
+        }
+    }
+
+    /**
+     * Milliseconds from each measured request to the commit of its {@code payments} row, sorted:
+     * PostgreSQL's commit timestamp of the row's transaction (the {@code COMMIT PREPARED} at the
+     * checkpoint's completion) minus the request's {@code requested_at}. One query after the run,
+     * so the database the job writes to is not polled while it runs; needs {@code
+     * track_commit_timestamp}, which the local PostgreSQL turns on.
+     */
+    private static long[] rowLatencies(JobRuns runs, long measureFrom) throws Exception {
+        try (var connection = runs.local().postgresEndpoint().connect();
+                var query = connection.prepareStatement(
+                        "SELECT (extract(epoch FROM pg_xact_commit_timestamp(xmin) - requested_at) * 1000)::bigint"
+                                + " FROM payments WHERE requested_at >= ? ORDER BY 1")) {
+            query.setTimestamp(1, new java.sql.Timestamp(measureFrom));
+            List<Long> millis = new ArrayList<>();
+            try (var result = query.executeQuery()) {
+                while (result.next()) {
+                    millis.add(result.getLong(1));
+                }
+            }
+            return millis.stream().mapToLong(Long::longValue).toArray();
         }
     }
 

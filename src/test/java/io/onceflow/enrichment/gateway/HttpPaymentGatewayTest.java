@@ -460,15 +460,7 @@ class HttpPaymentGatewayTest {
     void reportsTheLatencyOfEveryAttemptButNotOfCallsTheOpenCircuitRefused() throws Exception {
         gateway.close();
         List<Long> latencies = new CopyOnWriteArrayList<>();
-        gateway =
-                HttpPaymentGateway.builder(
-                                options(simulator.baseUrl())
-                                        .slidingWindowSize(2)
-                                        .minimumNumberOfCalls(2)
-                                        .waitDurationInOpenState(Duration.ofMinutes(1))
-                                        .build())
-                        .latencyListener(latencies::add)
-                        .build();
+        gateway = HttpPaymentGateway.builder(openAfterTwoFailures()).latencyListener(latencies::add).build();
         simulator.setLatency(Duration.ofMillis(100), Duration.ZERO);
         simulator.setDown(true);
 
@@ -498,14 +490,7 @@ class HttpPaymentGatewayTest {
     @Test
     void refusalOfTheOpenCircuitCompletesOnTheEventLoopToo() throws Exception {
         gateway.close();
-        gateway =
-                HttpPaymentGateway.builder(
-                                options(simulator.baseUrl())
-                                        .slidingWindowSize(2)
-                                        .minimumNumberOfCalls(2)
-                                        .waitDurationInOpenState(Duration.ofMinutes(1))
-                                        .build())
-                        .build();
+        gateway = HttpPaymentGateway.builder(openAfterTwoFailures()).build();
         simulator.setDown(true);
         failureOf(gateway.authorize(request("refused-1", AMOUNT)));
         failureOf(gateway.authorize(request("refused-2", AMOUNT)));
@@ -533,6 +518,15 @@ class HttpPaymentGatewayTest {
         assertThat(gateway.inFlightCount()).isZero();
         assertThatThrownBy(() -> gateway.authorize(request("after-close", AMOUNT)))
                 .isInstanceOf(IllegalStateException.class);
+    }
+
+    /** The simulator's options with a circuit that opens after two failed calls and stays open. */
+    private GatewayOptions openAfterTwoFailures() {
+        return options(simulator.baseUrl())
+                .slidingWindowSize(2)
+                .minimumNumberOfCalls(2)
+                .waitDurationInOpenState(Duration.ofMinutes(1))
+                .build();
     }
 
     private static GatewayOptions.Builder options(String baseUrl) {
