@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.onceflow.local.GatewaySimulator.ExpectedOutcome;
 import io.onceflow.local.GatewaySimulator.Outcome;
+import io.onceflow.testing.Await;
 
 import java.io.IOException;
 import java.net.URI;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -392,15 +394,22 @@ class GatewaySimulatorTest {
         assertThatThrownBy(() -> HTTP.send(impatient, HttpResponse.BodyHandlers.ofString()))
                 .isInstanceOf(HttpTimeoutException.class);
         // The retry may come while the first attempt is still waiting for its latency (409).
-        Answer retry = post(simulator, "gone", charge("gone", 100));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (retry.status() == 409 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            retry = post(simulator, "gone", charge("gone", 100));
-        }
+        AtomicReference<Answer> retry = new AtomicReference<>();
+        Await.until(
+                Duration.ofSeconds(5),
+                Duration.ofMillis(50),
+                "a retry is answered with something other than 409",
+                () -> {
+                    try {
+                        retry.set(post(simulator, "gone", charge("gone", 100)));
+                    } catch (Exception e) {
+                        throw new AssertionError("The retry could not be sent", e);
+                    }
+                    return retry.get().status() != 409;
+                });
 
-        assertThat(retry.status()).isEqualTo(200);
-        assertThat(retry.json().get("reference").textValue())
+        assertThat(retry.get().status()).isEqualTo(200);
+        assertThat(retry.get().json().get("reference").textValue())
                 .isEqualTo(simulator.expectedOutcome("gone").reference());
         assertThat(simulator.stats().approvedKeys()).isEqualTo(1);
         assertThat(simulator.stats().replays()).isEqualTo(1);

@@ -9,6 +9,7 @@ import io.onceflow.enrichment.gateway.GatewayDecision.Outcome;
 import io.onceflow.local.FreePorts;
 import io.onceflow.local.GatewaySimulator;
 import io.onceflow.local.GatewaySimulator.ExpectedOutcome;
+import io.onceflow.testing.Await;
 import io.vertx.core.Context;
 
 import java.io.IOException;
@@ -485,23 +486,6 @@ class HttpPaymentGatewayTest {
                         .get(5, TimeUnit.SECONDS);
 
         assertThat(answerOnEventLoop).isTrue();
-    }
-
-    @Test
-    void refusalOfTheOpenCircuitCompletesOnTheEventLoopToo() throws Exception {
-        gateway.close();
-        gateway = HttpPaymentGateway.builder(openAfterTwoFailures()).build();
-        simulator.setDown(true);
-        failureOf(gateway.authorize(request("refused-1", AMOUNT)));
-        failureOf(gateway.authorize(request("refused-2", AMOUNT)));
-
-        Thread caller = Thread.currentThread();
-        CompletableFuture<Thread> completingThread =
-                gateway.authorize(request("refused-3", AMOUNT))
-                        .handle((decision, failure) -> Thread.currentThread());
-
-        assertThat(completingThread.get(5, TimeUnit.SECONDS)).isNotSameAs(caller);
-        assertThat(gateway.circuitState()).isEqualTo(CircuitState.OPEN);
     }
 
     @Test
