@@ -11,7 +11,8 @@ import static io.onceflow.config.ConfigException.check;
  * How a job looks rows up in PostgreSQL with async I/O (the payments job's customers, the
  * analytics job's user profiles).
  *
- * @param poolSize connections per subtask
+ * @param poolSize connections per subtask; each pipelines the queries sent to it, so a few
+ *     connections carry the whole {@code capacity}
  * @param cacheSize most keys cached per subtask; answers, "not found" included, are cached
  * @param cacheTtl how long a cached answer is trusted; a change in the table shows after at most
  *     this long

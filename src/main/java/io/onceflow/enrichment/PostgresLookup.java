@@ -7,10 +7,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowIterator;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +38,7 @@ public final class PostgresLookup<V> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresLookup.class);
 
-    private final Pool pool;
+    private final SqlClient client;
     private final Duration closeTimeout;
     private final String query;
     private final Function<Row, V> rowMapper;
@@ -53,8 +53,13 @@ public final class PostgresLookup<V> implements AutoCloseable {
             String query,
             Function<Row, V> rowMapper) {
         Vertx vertx = SharedVertx.acquire();
-        this.pool =
-                PgBuilder.pool()
+        // A pooled client, not a Pool: it pipelines queries on each connection (up to
+        // PgConnectOptions' pipelining limit) instead of lending a connection per query. With
+        // the operator's whole capacity in flight and one round trip per query, lookups queued
+        // behind the pool for seconds when the TaskManager was short of CPU (a cold start with a
+        // backlog), and Flink's async timeout turned them into FAILED payments.
+        this.client =
+                PgBuilder.client()
                         .with(new PoolOptions().setMaxSize(settings.poolSize()))
                         .connectingTo(
                                 new PgConnectOptions()
@@ -96,7 +101,7 @@ public final class PostgresLookup<V> implements AutoCloseable {
     }
 
     private CompletableFuture<Optional<V>> fetch(String key) {
-        return pool.preparedQuery(query)
+        return client.preparedQuery(query)
                 .execute(Tuple.of(key))
                 .map(
                         rows -> {
@@ -115,24 +120,24 @@ public final class PostgresLookup<V> implements AutoCloseable {
     }
 
     /**
-     * Closes the pool, waiting at most the lookup timeout: the pool's close waits for queries in
+     * Closes the client, waiting at most the lookup timeout: its close waits for queries in
      * flight, and a database that never answers them (a lock, a network partition) must not hang
      * the task that closes it, which would block the end of the job, cancellation and failover.
      */
     @Override
     public void close() {
         try {
-            pool.close()
+            client.close()
                     .toCompletionStage()
                     .toCompletableFuture()
                     .get(closeTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             LOG.warn(
-                    "PostgreSQL lookup pool not closed within {} ms: queries still unanswered;"
+                    "PostgreSQL lookup client not closed within {} ms: queries still unanswered;"
                             + " leaving it to close in the background",
                     closeTimeout.toMillis());
         } catch (ExecutionException e) {
-            LOG.warn("Closing the PostgreSQL lookup pool failed", e.getCause());
+            LOG.warn("Closing the PostgreSQL lookup client failed", e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
