@@ -14,6 +14,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.util.FileUtils;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -21,13 +22,11 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -120,7 +119,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = cli.io().err();
         Path home = Path.of(System.getProperty("onceflow.home", "."));
         Path data = dataDirectory.toAbsolutePath().normalize();
-        deleteRecursively(data);
+        FileUtils.deleteDirectory(data.toFile());
         Files.createDirectories(data.resolve("logs"));
         CliLogging.toFile(data.resolve("logs/onceflow.log"));
         Path report = reportFile != null ? reportFile : home.resolve("docs/benchmarks.md");
@@ -312,17 +311,6 @@ public final class BenchCommand implements Callable<Integer> {
             out.println(message);
             out.flush();
             results.failures.add(message);
-        }
-    }
-
-    private static void deleteRecursively(Path directory) throws Exception {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
         }
     }
 }

@@ -18,6 +18,7 @@ import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.FileUtils;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -111,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = cli.io().out();
         Path data = dataDirectory.toAbsolutePath().normalize();
         if (fresh) {
-            deleteRecursively(data);
+            FileUtils.deleteDirectory(data.toFile());
         }
         Files.createDirectories(data.resolve("logs"));
         CliLogging.toFile(data.resolve("logs/onceflow.log"));
@@ -350,16 +351,5 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  Ctrl-C stops the demo and prints the totals.");
         out.println();
         out.flush();
-    }
-
-    private static void deleteRecursively(Path directory) throws Exception {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 }

@@ -1,11 +1,12 @@
 package io.onceflow.ops.cluster;
 
+import org.apache.flink.util.FileUtils;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -64,7 +65,7 @@ public final class FlinkDistribution {
 
     private static void resolve(Path pom, Path lib, boolean offline) throws IOException {
         Path staging = lib.resolveSibling(lib.getFileName() + ".staging");
-        deleteRecursively(staging);
+        FileUtils.deleteDirectory(staging.toFile());
         Files.createDirectories(staging);
         List<String> command = new ArrayList<>(List.of(maven(), "-B", "-q"));
         if (offline) {
@@ -93,7 +94,7 @@ public final class FlinkDistribution {
         if (maven.exitValue() != 0) {
             throw new IOException("Maven could not resolve " + pom + " (exit " + maven.exitValue() + "; see " + log + ")");
         }
-        deleteRecursively(lib);
+        FileUtils.deleteDirectory(lib.toFile());
         Files.move(staging, lib, StandardCopyOption.ATOMIC_MOVE);
         Files.writeString(lib.resolve(STAMP), pom.toAbsolutePath() + "\n");
     }
@@ -124,16 +125,5 @@ public final class FlinkDistribution {
     /** {@code lib/*}: the JVM expands it, keeping command lines short. */
     public String classPath() {
         return lib.toAbsolutePath() + "/*";
-    }
-
-    static void deleteRecursively(Path directory) throws IOException {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 }
