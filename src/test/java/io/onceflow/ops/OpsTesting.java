@@ -51,15 +51,6 @@ public final class OpsTesting {
                 LocalEnvironment.GatewayProfile.realistic(), topics, 2);
     }
 
-    /** A short directory: RocksDB and Kafka dislike long paths. */
-    public static Path shortTempDirectory(String prefix) {
-        try {
-            return Files.createTempDirectory(prefix);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** One in-process run of the CLI. */
     public record Run(int exitCode, String out, String err) {
         public String lastOutLine() {

@@ -3,6 +3,8 @@ package io.onceflow.testing;
 import io.onceflow.local.LocalKafka;
 import io.onceflow.local.LocalPostgres;
 
+import org.apache.flink.util.FileUtils;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,9 +30,10 @@ import java.util.UUID;
  */
 public final class TestServices {
 
-    private static LocalKafka kafka;
-    private static LocalPostgres embeddedPostgres;
-    private static Path root;
+    // Volatile: the shutdown hook reads them without the lock, which a stuck test may hold.
+    private static volatile LocalKafka kafka;
+    private static volatile LocalPostgres embeddedPostgres;
+    private static volatile Path root;
 
     private TestServices() {}
 
@@ -41,7 +44,6 @@ public final class TestServices {
             } catch (Exception e) {
                 throw new IllegalStateException("Could not start the test Kafka broker", e);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(kafka::close, "test-kafka-stop"));
         }
         return kafka;
     }
@@ -77,32 +79,49 @@ public final class TestServices {
             } catch (IOException e) {
                 throw new UncheckedIOException("Could not start embedded PostgreSQL", e);
             }
-            LocalPostgres started = embeddedPostgres;
-            Runtime.getRuntime()
-                    .addShutdownHook(
-                            new Thread(
-                                    () -> {
-                                        try {
-                                            started.close();
-                                        } catch (IOException ignored) {
-                                            // the JVM is going away
-                                        }
-                                    },
-                                    "test-postgres-stop"));
         }
         return embeddedPostgres;
     }
 
-    /** A short directory for service data: RocksDB and Kafka dislike long paths. */
-    private static Path root() {
+    /**
+     * A short directory for service data (RocksDB and Kafka dislike long paths), deleted with
+     * everything in it when the test JVM exits, after the services have stopped: a CI run leaves
+     * gigabytes of broker logs, checkpoints and lakes behind otherwise. Set {@code
+     * -Donceflow.test.keep-files=true} to keep it for a look after a failure.
+     */
+    private static synchronized Path root() {
         if (root == null) {
             try {
                 root = Files.createTempDirectory("of-");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            Runtime.getRuntime().addShutdownHook(new Thread(TestServices::stopAndDelete, "test-services-stop"));
         }
         return root;
+    }
+
+    /** One hook for all, since the JVM runs shutdown hooks concurrently and in no set order. */
+    private static void stopAndDelete() {
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (embeddedPostgres != null) {
+            try {
+                embeddedPostgres.close();
+            } catch (IOException e) {
+                System.err.println("Could not stop the test PostgreSQL server: " + e);
+            }
+        }
+        if (Boolean.getBoolean("onceflow.test.keep-files")) {
+            System.err.println("Kept the test services' files in " + root);
+            return;
+        }
+        try {
+            FileUtils.deleteDirectory(root.toFile());
+        } catch (IOException e) {
+            System.err.println("Could not delete " + root + ": " + e);
+        }
     }
 
     /** A short, unique directory for one test's files (checkpoints, RocksDB). */

@@ -28,6 +28,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -88,12 +90,13 @@ class ChaosITCase {
             PAYMENT_REQUESTS, "payments.results", "payments.completed", "payments.dlq", ANALYTICS_EVENTS, "analytics.dlq");
     private static final List<String> JOBS = List.of("payments", "analytics");
 
-    private static Path root;
+    /** Kept when a test failed, for a look at its logs; deleted otherwise. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    static Path root;
     private static LocalEnvironment services;
 
     @BeforeAll
     static void startServices() throws Exception {
-        root = OpsTesting.shortTempDirectory("ofchaos-");
         services = OpsTesting.localServices(root, TOPICS);
     }
 

@@ -11,6 +11,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +37,9 @@ class LocalClusterITCase {
 
     private static final List<String> TOPICS = List.of("payments.requests", "payments.results", "payments.completed", "payments.dlq");
 
-    private static Path root;
+    /** Kept when a test failed, for a look at its logs; deleted otherwise. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    static Path root;
     private static LocalEnvironment services;
     private static PaymentWorkload workload;
     private static final AtomicInteger decodable = new AtomicInteger();
@@ -43,7 +47,6 @@ class LocalClusterITCase {
 
     @BeforeAll
     static void startServices() throws Exception {
-        root = OpsTesting.shortTempDirectory("ofc-");
         services = OpsTesting.localServices(root, TOPICS);
         workload = new PaymentWorkload(7, 200, Instant.now());
         try (Connection connection = services.postgresEndpoint().connect()) {

@@ -22,6 +22,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -61,7 +63,9 @@ class ReplayITCase {
     private static final Pattern STORE_LINE =
             Pattern.compile("(?m)^(kafka payments\\.results|postgres payments|lake payments\\.results)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)$");
 
-    private static Path root;
+    /** Kept when a test failed, for a look at its logs; deleted otherwise. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    static Path root;
     private static Path home;
     private static List<String> clusterDir;
     private static LocalCluster cluster;
@@ -71,7 +75,6 @@ class ReplayITCase {
 
     @BeforeAll
     static void startServices() throws Exception {
-        root = OpsTesting.shortTempDirectory("ofr-");
         services = OpsTesting.localServices(root, TOPICS);
         workload = new PaymentWorkload(11, 200, Instant.now());
         try (Connection connection = services.postgresEndpoint().connect()) {

@@ -15,6 +15,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,13 +46,14 @@ class UpgradeITCase {
     /** Upgrades back and forth between v2 and v1 after the first: 1 in CI, more with -Pupgrade-soak. */
     private static final int ROUNDS = Integer.getInteger("onceflow.upgrade.rounds", 1);
 
-    private static Path root;
+    /** Kept when a test failed, for a look at its logs; deleted otherwise. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    static Path root;
     private static LocalCluster cluster;
     private static LocalKafka kafka;
 
     @BeforeAll
     static void startCluster() {
-        root = OpsTesting.shortTempDirectory("ofu-");
         kafka = TestServices.kafka();
         cluster = LocalCluster.of(LocalCluster.Settings.defaults(root.resolve("cluster"), OpsTesting.distribution())
                 .withRestPort(0)).start(Duration.ofMinutes(2));
