@@ -52,7 +52,8 @@ final class JobRuns {
 
     /** One drained run. */
     record Run(String job, String variant, Preload.Loaded input, Drain drain, Machine.Sample start,
-            Machine.Sample end, Checkpoints checkpoints, long heapBytes, long residentBytes, String settings) {
+            Machine.Sample end, Map<String, Long> cpuNanosByGroup, Checkpoints checkpoints, long heapBytes,
+            long residentBytes, String settings) {
 
         double rate() {
             return drain.sustainedRate(input.records());
@@ -65,6 +66,12 @@ final class JobRuns {
         /** CPU microseconds of this JVM per input record over the whole run (every stage, broker and gateway included). */
         double processCpuMicrosPerRecord() {
             return end.processCpuSecondsSince(start) * 1e6 / input.records();
+        }
+
+        /** CPU microseconds per input record of one {@link ThreadCpu} group over the whole run. */
+        double cpuMicrosPerRecord(String group) {
+            Long nanos = cpuNanosByGroup.get(group);
+            return nanos == null ? Double.NaN : nanos / 1e3 / input.records();
         }
     }
 
@@ -202,14 +209,16 @@ final class JobRuns {
 
     Run drain(String job, String variant, Preload.Loaded input, StreamExecutionEnvironment env, String run,
             LongSupplier visible, long expected, Duration timeout, String settings, long pollMillis) throws Exception {
+        ThreadCpu.Reading threadsAtStart = ThreadCpu.now(local.postgres().serverPid());
         Machine.Sample start = Machine.Sample.now();
         JobClient client = flink.submit(env, run, null);
         try {
             Drain drain = Drain.watch(visible, expected, timeout, start.nanoTime(), pollMillis);
             Machine.Sample end = Machine.Sample.now();
+            ThreadCpu.Reading threadsAtEnd = ThreadCpu.now(local.postgres().serverPid());
             Checkpoints checkpoints = checkpoints(client.getJobID());
-            return new Run(job, variant, input, drain, start, end, checkpoints,
-                    Machine.heapUsedBytes(), Machine.residentBytes(), settings);
+            return new Run(job, variant, input, drain, start, end, ThreadCpu.between(threadsAtStart, threadsAtEnd),
+                    checkpoints, Machine.heapUsedBytes(), Machine.residentBytes(), settings);
         } finally {
             cancel(client);
         }

@@ -304,11 +304,37 @@ final class Report {
                 .append(" N fresh requests with incremental and with full checkpoints (the issue asks for 5 million keys).\n\n");
 
         md.append("## CPU per record by stage\n\n");
-        md.append("Not measured per stage. Operators are chained into the same threads and the broker, gateway and Flink share")
-                .append(" the JVM, so thread CPU time does not separate decode, dedup, enrichment and sinks; attributing a JFR")
-                .append(" execution profile (`ONCEFLOW_JAVA_OPTS=-XX:StartFlightRecording=filename=bench.jfr deploy/onceflow bench`,")
-                .append(" then `jfr print --events jdk.ExecutionSample bench.jfr`) to stages by frame is how to get there.")
-                .append(" The throughput table gives the whole JVM's CPU per record.\n\n");
+        md.append("CPU microseconds per input record over each throughput run, by group of threads (thread CPU time of the")
+                .append(" benchmark JVM), and of PostgreSQL's processes from `/proc`. Flink runs a chain of operators in one")
+                .append(" task thread, so a chain is one figure: the payments job's source chain decodes, validates and sends")
+                .append(" the customer lookups, its authorizer deduplicates and sends the gateway calls. Their network I/O is")
+                .append(" counted where it runs: the lookups' and the gateway client's on the Vert.x event loops, the Kafka")
+                .append(" sinks' on the producers' network threads. The broker and the gateway simulator share the JVM and")
+                .append(" have their own rows. Garbage collection, the JIT compiler and threads that ended during the run")
+                .append(" are one residual row.\n\n");
+        for (String job : runs.stream().map(JobRuns.Run::job).distinct().toList()) {
+            List<JobRuns.Run> ofJob = runs.stream().filter(r -> r.job().equals(job)).toList();
+            List<String> groups = new ArrayList<>();
+            for (JobRuns.Run run : ofJob) {
+                run.cpuNanosByGroup().keySet().stream().filter(g -> !groups.contains(g)).forEach(groups::add);
+            }
+            md.append("| ").append(job).append(", µs per record");
+            ofJob.forEach(run -> md.append(" | ").append(run.variant()));
+            md.append(" |\n| ---");
+            ofJob.forEach(run -> md.append(" | ---:"));
+            md.append(" |\n");
+            for (String group : groups) {
+                md.append("| ").append(escape(group));
+                ofJob.forEach(run -> md.append(" | ").append(decimal(run.cpuMicrosPerRecord(group))));
+                md.append(" |\n");
+            }
+            md.append("| **all**");
+            ofJob.forEach(run -> md.append(" | **")
+                    .append(decimal(run.cpuNanosByGroup().values().stream().mapToLong(Long::longValue).sum() / 1e3
+                            / run.input().records()))
+                    .append("**"));
+            md.append(" |\n\n");
+        }
 
         md.append("## Targets\n\n");
         md.append("| target | goal | measured | met |\n| --- | --- | --- | --- |\n");

@@ -3,12 +3,14 @@ package io.onceflow.local;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.OptionalLong;
 
 /**
  * A real PostgreSQL server for the demo and the tests: the binaries shipped in the
@@ -73,6 +75,15 @@ public final class LocalPostgres implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The server's process id (the postmaster's, from its pid file); empty when it is not running. */
+    public OptionalLong serverPid() {
+        try {
+            return OptionalLong.of(Long.parseLong(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).trim()));
+        } catch (IOException | RuntimeException notRunning) {
+            return OptionalLong.empty();
+        }
     }
 
     public String user() {

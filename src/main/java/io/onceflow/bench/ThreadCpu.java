@@ -1,0 +1,189 @@
+package io.onceflow.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * CPU time of the benchmark JVM by group of threads, and of PostgreSQL's processes: the closest
+ * the benchmark gets to CPU per stage without changing the jobs.
+ *
+ * <p>What a group can and cannot separate: Flink runs each chain of operators in one task
+ * thread, so a chain is one figure (the payments job's source chain decodes, validates and
+ * sends the customer lookups; its authorizer deduplicates and sends the gateway calls). Their
+ * network I/O runs elsewhere: the lookups' and the gateway client's on the Vert.x event loops,
+ * the Kafka sinks' on the producers' network threads. Everything the JVM spent outside the
+ * threads alive at the end of the run (garbage collection, the JIT compiler, threads that ended)
+ * is one residual group.
+ */
+final class ThreadCpu {
+
+    static final String RESIDUAL = "GC, JIT compiler and threads that ended";
+    static final String POSTGRES = "PostgreSQL server (its own processes)";
+
+    /** Linux reports process CPU in clock ticks of USER_HZ, which is 100 on every Linux ABI. */
+    private static final long NANOS_PER_TICK = 10_000_000L;
+
+    private static final Pattern TASK = Pattern.compile("^(.*) \\(\\d+/\\d+\\)#\\d+$");
+    private static final Pattern KAFKA_SOURCE = Pattern.compile("^Source: Kafka: \\S+");
+
+    /** CPU nanoseconds so far of each live thread (by id) and of each PostgreSQL process (by pid). */
+    record Reading(Map<Long, Named> threads, long processNanos, Map<Long, Long> postgresProcesses) {}
+
+    record Named(String name, long nanos) {}
+
+    private ThreadCpu() {}
+
+    /** A reading now; {@code postgresPid} is the postmaster's, empty when PostgreSQL is not on this machine. */
+    static Reading now(OptionalLong postgresPid) {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<Long, Named> threads = new HashMap<>();
+        for (ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (info != null) {
+                long nanos = mx.getThreadCpuTime(info.getThreadId());
+                if (nanos >= 0) {
+                    threads.put(info.getThreadId(), new Named(info.getThreadName(), nanos));
+                }
+            }
+        }
+        Map<Long, Long> postgres = postgresPid.isPresent() ? processTree(postgresPid.getAsLong()) : Map.of();
+        return new Reading(threads, Machine.processCpuNanos(), postgres);
+    }
+
+    /**
+     * CPU nanoseconds per group between two readings, largest first. A thread or process counts
+     * with what it used after {@code start}, or since it began when it began later; one that
+     * ended before {@code end} is lost to the residual (threads) or left out (PostgreSQL backends).
+     */
+    static Map<String, Long> between(Reading start, Reading end) {
+        Map<String, Long> groups = new HashMap<>();
+        long threads = 0;
+        for (var thread : end.threads().entrySet()) {
+            Named before = start.threads().get(thread.getKey());
+            long used = thread.getValue().nanos() - (before == null ? 0 : before.nanos());
+            groups.merge(group(thread.getValue().name()), used, Long::sum);
+            threads += used;
+        }
+        groups.put(RESIDUAL, Math.max(0, end.processNanos() - start.processNanos() - threads));
+        if (!end.postgresProcesses().isEmpty()) {
+            long postgres = 0;
+            for (var process : end.postgresProcesses().entrySet()) {
+                postgres += process.getValue() - start.postgresProcesses().getOrDefault(process.getKey(), 0L);
+            }
+            groups.put(POSTGRES, postgres);
+        }
+        Map<String, Long> sorted = new LinkedHashMap<>();
+        groups.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
+    }
+
+    /** The group a thread belongs to, by its name. */
+    static String group(String thread) {
+        if (thread.startsWith("Source Data Fetcher for ")) {
+            return "Kafka source: fetcher threads";
+        }
+        Matcher task = TASK.matcher(thread);
+        if (task.matches() && !thread.startsWith("OutputFlusher for ") && !thread.startsWith("Time Trigger for ")) {
+            return "task: " + KAFKA_SOURCE.matcher(task.group(1)).replaceFirst("Source: Kafka");
+        }
+        if (thread.startsWith("kafka-producer-network-thread")) {
+            return "Kafka producers' network threads (sinks)";
+        }
+        if (thread.startsWith("vert.x-eventloop-thread-")) {
+            return "Vert.x event loops (PostgreSQL lookups, gateway client)";
+        }
+        if (thread.startsWith("gateway-simulator")) {
+            return "gateway simulator";
+        }
+        if (thread.startsWith("AsyncOperations-thread-") || thread.startsWith("Flink-RocksDBStateDataTransferHelper")) {
+            return "checkpoints: asynchronous part";
+        }
+        if (thread.startsWith("iceberg-worker-pool")) {
+            return "Iceberg worker pool";
+        }
+        if (thread.equals("main")) {
+            return "benchmark driver (counts outputs)";
+        }
+        if (isBroker(thread)) {
+            return "Kafka broker";
+        }
+        if (isFlinkRuntime(thread)) {
+            return "Flink runtime (RPC, scheduling, metrics, flushers, timers)";
+        }
+        return "other threads";
+    }
+
+    private static boolean isBroker(String thread) {
+        return thread.startsWith("data-plane-kafka-")
+                || thread.matches("^kafka-\\d+-.*")
+                || thread.startsWith("kafka-scheduler-")
+                || thread.startsWith("quorum-controller-")
+                || thread.startsWith("group-coordinator-")
+                || thread.startsWith("controller-")
+                || thread.startsWith("broker-")
+                || thread.startsWith("TxnMarkerSenderThread")
+                || thread.startsWith("AddPartitionsToTxnSenderThread")
+                || thread.startsWith("ExpirationReaper-")
+                || thread.startsWith("kafka-log-cleaner")
+                || thread.startsWith("LogDirFailureHandler");
+    }
+
+    private static boolean isFlinkRuntime(String thread) {
+        return thread.startsWith("flink-")
+                || thread.startsWith("Flink-")
+                || thread.startsWith("jobmanager-")
+                || thread.startsWith("mini-cluster-")
+                || thread.startsWith("metrics-")
+                || thread.startsWith("OutputFlusher for ")
+                || thread.startsWith("Time Trigger for ")
+                || thread.startsWith("SourceCoordinator-")
+                || thread.equals("Checkpoint Timer");
+    }
+
+    /** CPU nanoseconds so far of {@code pid} and its children (PostgreSQL's backends and workers), by pid. */
+    private static Map<Long, Long> processTree(long pid) {
+        Map<Long, Long> processes = new HashMap<>();
+        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
+            for (Path entry : entries.toList()) {
+                String name = entry.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String[] stat = statFields(entry.resolve("stat"));
+                if (stat == null) {
+                    continue;
+                }
+                long self = Long.parseLong(name);
+                long parent = Long.parseLong(stat[1]);
+                if (self == pid || parent == pid) {
+                    processes.put(self, (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) * NANOS_PER_TICK);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+        return processes;
+    }
+
+    /** The fields of /proc/PID/stat after the command name (which may hold spaces): state first. */
+    private static String[] statFields(Path stat) {
+        try {
+            String text = Files.readString(stat);
+            return text.substring(text.lastIndexOf(')') + 2).trim().split("\\s+");
+        } catch (IOException | RuntimeException gone) {
+            return null;
+        }
+    }
+}
