@@ -95,7 +95,7 @@ final class ThreadCpu {
             return "Kafka source: fetcher threads";
         }
         Matcher task = TASK.matcher(thread);
-        if (task.matches() && !thread.startsWith("OutputFlusher for ") && !thread.startsWith("Time Trigger for ")) {
+        if (task.matches() && !isFlinkRuntime(thread)) {
             return "task: " + KAFKA_SOURCE.matcher(task.group(1)).replaceFirst("Source: Kafka");
         }
         if (thread.startsWith("kafka-producer-network-thread")) {
@@ -112,6 +112,9 @@ final class ThreadCpu {
         }
         if (thread.startsWith("iceberg-worker-pool")) {
             return "Iceberg worker pool";
+        }
+        if (thread.startsWith("ForkJoinPool.commonPool-worker-")) {
+            return "common ForkJoinPool (lookup cache upkeep, async callbacks)";
         }
         if (thread.equals("main")) {
             return "benchmark driver (counts outputs)";
@@ -137,6 +140,7 @@ final class ThreadCpu {
                 || thread.startsWith("AddPartitionsToTxnSenderThread")
                 || thread.startsWith("ExpirationReaper-")
                 || thread.startsWith("kafka-log-cleaner")
+                || thread.startsWith("metrics-meter-tick-thread")
                 || thread.startsWith("LogDirFailureHandler");
     }
 
@@ -145,9 +149,9 @@ final class ThreadCpu {
                 || thread.startsWith("Flink-")
                 || thread.startsWith("jobmanager-")
                 || thread.startsWith("mini-cluster-")
-                || thread.startsWith("metrics-")
                 || thread.startsWith("OutputFlusher for ")
                 || thread.startsWith("Time Trigger for ")
+                || thread.startsWith("System Time Trigger for ")
                 || thread.startsWith("SourceCoordinator-")
                 || thread.equals("Checkpoint Timer");
     }

@@ -31,6 +31,7 @@ class ThreadCpuTest {
                 .isEqualTo("Kafka source: fetcher threads");
         assertThat(ThreadCpu.group("OutputFlusher for Authorize payments per customer (1/2)#0"))
                 .isEqualTo(ThreadCpu.group("Time Trigger for Source: Kafka: x (1/2)#0"))
+                .isEqualTo(ThreadCpu.group("System Time Trigger for Encode results and completion events (1/2)#0"))
                 .isEqualTo(ThreadCpu.group("flink-pekko.actor.default-dispatcher-5"))
                 .startsWith("Flink runtime");
         assertThat(ThreadCpu.group("kafka-producer-network-thread | producer-onceflow-payments-kafka-0-3"))
@@ -38,7 +39,8 @@ class ThreadCpuTest {
         assertThat(ThreadCpu.group("vert.x-eventloop-thread-1")).startsWith("Vert.x event loops");
         assertThat(ThreadCpu.group("gateway-simulator-eventloop")).isEqualTo("gateway simulator");
         for (String broker : List.of("data-plane-kafka-request-handler-3", "kafka-1-raft-io-thread",
-                "quorum-controller-1-event-handler", "group-coordinator-event-processor-2", "kafka-scheduler-4")) {
+                "quorum-controller-1-event-handler", "group-coordinator-event-processor-2", "kafka-scheduler-4",
+                "metrics-meter-tick-thread-1")) {
             assertThat(ThreadCpu.group(broker)).as(broker).isEqualTo("Kafka broker");
         }
         assertThat(ThreadCpu.group("AsyncOperations-thread-12")).isEqualTo("checkpoints: asynchronous part");
