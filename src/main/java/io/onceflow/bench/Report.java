@@ -305,7 +305,7 @@ final class Report {
 
         md.append("## CPU per record by stage\n\n");
         md.append("CPU microseconds per input record over each throughput run, by group of threads (thread CPU time of the")
-                .append(" benchmark JVM), and of PostgreSQL's processes from `/proc`. Flink runs a chain of operators in one")
+                .append(" benchmark JVM), and of PostgreSQL's server and backend processes. Flink runs a chain of operators in one")
                 .append(" task thread, so a chain is one figure: the payments job's source chain decodes, validates and sends")
                 .append(" the customer lookups, its authorizer deduplicates and sends the gateway calls. Their network I/O is")
                 .append(" counted where it runs: the lookups' and the gateway client's on the Vert.x event loops, the Kafka")

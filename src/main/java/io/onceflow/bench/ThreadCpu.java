@@ -1,13 +1,11 @@
 package io.onceflow.bench;
 
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
@@ -30,9 +28,6 @@ final class ThreadCpu {
 
     static final String RESIDUAL = "GC, JIT compiler and threads that ended";
     static final String POSTGRES = "PostgreSQL server (its own processes)";
-
-    /** Linux reports process CPU in clock ticks of USER_HZ, which is 100 on every Linux ABI. */
-    private static final long NANOS_PER_TICK = 10_000_000L;
 
     private static final Pattern TASK = Pattern.compile("^(.*) \\(\\d+/\\d+\\)#\\d+$");
     private static final Pattern KAFKA_SOURCE = Pattern.compile("^Source: Kafka: \\S+");
@@ -128,66 +123,30 @@ final class ThreadCpu {
         return "other threads";
     }
 
+    private static final List<String> BROKER_PREFIXES = List.of(
+            "data-plane-kafka-", "kafka-scheduler-", "quorum-controller-", "group-coordinator-", "controller-",
+            "broker-", "TxnMarkerSenderThread", "AddPartitionsToTxnSenderThread", "ExpirationReaper-",
+            "kafka-log-cleaner", "metrics-meter-tick-thread", "LogDirFailureHandler");
+    private static final Pattern BROKER_NODE_THREAD = Pattern.compile("^kafka-\\d+-.*");
+
+    private static final List<String> FLINK_RUNTIME_PREFIXES = List.of(
+            "flink-", "Flink-", "jobmanager-", "mini-cluster-", "OutputFlusher for ", "Time Trigger for ",
+            "System Time Trigger for ", "SourceCoordinator-", "Checkpoint Timer");
+
     private static boolean isBroker(String thread) {
-        return thread.startsWith("data-plane-kafka-")
-                || thread.matches("^kafka-\\d+-.*")
-                || thread.startsWith("kafka-scheduler-")
-                || thread.startsWith("quorum-controller-")
-                || thread.startsWith("group-coordinator-")
-                || thread.startsWith("controller-")
-                || thread.startsWith("broker-")
-                || thread.startsWith("TxnMarkerSenderThread")
-                || thread.startsWith("AddPartitionsToTxnSenderThread")
-                || thread.startsWith("ExpirationReaper-")
-                || thread.startsWith("kafka-log-cleaner")
-                || thread.startsWith("metrics-meter-tick-thread")
-                || thread.startsWith("LogDirFailureHandler");
+        return BROKER_PREFIXES.stream().anyMatch(thread::startsWith) || BROKER_NODE_THREAD.matcher(thread).matches();
     }
 
     private static boolean isFlinkRuntime(String thread) {
-        return thread.startsWith("flink-")
-                || thread.startsWith("Flink-")
-                || thread.startsWith("jobmanager-")
-                || thread.startsWith("mini-cluster-")
-                || thread.startsWith("OutputFlusher for ")
-                || thread.startsWith("Time Trigger for ")
-                || thread.startsWith("System Time Trigger for ")
-                || thread.startsWith("SourceCoordinator-")
-                || thread.equals("Checkpoint Timer");
+        return FLINK_RUNTIME_PREFIXES.stream().anyMatch(thread::startsWith);
     }
 
     /** CPU nanoseconds so far of {@code pid} and its children (PostgreSQL's backends and workers), by pid. */
     private static Map<Long, Long> processTree(long pid) {
         Map<Long, Long> processes = new HashMap<>();
-        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
-            for (Path entry : entries.toList()) {
-                String name = entry.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                String[] stat = statFields(entry.resolve("stat"));
-                if (stat == null) {
-                    continue;
-                }
-                long self = Long.parseLong(name);
-                long parent = Long.parseLong(stat[1]);
-                if (self == pid || parent == pid) {
-                    processes.put(self, (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) * NANOS_PER_TICK);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return Map.of();
-        }
+        ProcessHandle.of(pid).ifPresent(server -> Stream.concat(Stream.of(server), server.children())
+                .forEach(process -> process.info().totalCpuDuration()
+                        .ifPresent(cpu -> processes.put(process.pid(), cpu.toNanos()))));
         return processes;
-    }
-
-    /** The fields of /proc/PID/stat after the command name (which may hold spaces): state first. */
-    private static String[] statFields(Path stat) {
-        try {
-            String text = Files.readString(stat);
-            return text.substring(text.lastIndexOf(')') + 2).trim().split("\\s+");
-        } catch (IOException | RuntimeException gone) {
-            return null;
-        }
     }
 }
