@@ -334,6 +334,59 @@ class PaymentAuthorizerTest {
     }
 
     @Test
+    void aCallUnderWayReachesKeyedStateOnlyWithASnapshotAndLeavesItWhenItEnds() throws Exception {
+        process(payment("alice", "k1", 500));
+        assertThat(callsInKeyedState()).as("no state write per call").isZero();
+
+        OperatorSubtaskState withCall = harness.snapshot(1, NOW.toEpochMilli());
+        assertThat(callsInKeyedState()).isEqualTo(1);
+
+        gateway.approve(0);
+        runMails();
+        assertThat(statuses()).containsExactly(PaymentStatus.COMPLETED);
+        assertNoCallsOrQueuesInState();
+        OperatorSubtaskState afterCall = harness.snapshot(2, NOW.toEpochMilli());
+        harness.close();
+
+        gateway = new ScriptedGateway();
+        GATEWAYS.put(gatewayId, gateway);
+        harness = newHarness(settings(2, 10));
+        harness.initializeState(afterCall);
+        harness.open();
+        assertThat(gateway.calls).as("the ended call is not made again").isEmpty();
+        harness.close();
+
+        gateway = new ScriptedGateway();
+        GATEWAYS.put(gatewayId, gateway);
+        harness = newHarness(settings(2, 10));
+        harness.initializeState(withCall);
+        harness.open();
+        assertThat(calledKeys("alice")).as("the call of the earlier snapshot is made again").containsExactly("k1");
+    }
+
+    @Test
+    void requestsQueuedAfterTheSnapshotAreNotInIt() throws Exception {
+        process(payment("alice", "k1", 500));
+        OperatorSubtaskState snapshot = harness.snapshot(1, NOW.toEpochMilli());
+        process(payment("alice", "k2", 100));
+        gateway.fail(0);
+        runMails();
+        harness.close();
+
+        gateway = new ScriptedGateway();
+        GATEWAYS.put(gatewayId, gateway);
+        harness = newHarness(settings(2, 10));
+        harness.initializeState(snapshot);
+        harness.open();
+        assertThat(calledKeys("alice")).as("attempt 1 again, not the retry of after the snapshot").containsExactly("k1");
+        gateway.approve(0);
+        runMails();
+        assertThat(statuses()).containsExactly(PaymentStatus.COMPLETED);
+        assertThat(gateway.calls).as("k2 came after the snapshot; its source replays it").hasSize(1);
+        assertNoCallsOrQueuesInState();
+    }
+
+    @Test
     void aCallBackingOffAtTheSnapshotResumesFromItsRestoredTimer() throws Exception {
         process(payment("alice", "k1", 500));
         gateway.fail(0);
@@ -434,6 +487,13 @@ class PaymentAuthorizerTest {
 
     private List<PaymentStatus> statuses() {
         return results().stream().map(PaymentResult::getStatus).toList();
+    }
+
+    private long callsInKeyedState() throws Exception {
+        return harness.getOperator()
+                .getKeyedStateBackend()
+                .getKeys(PaymentAuthorizer.GATEWAY_CALL_STATE, VoidNamespace.INSTANCE)
+                .count();
     }
 
     private void assertNoCallsOrQueuesInState() throws Exception {
