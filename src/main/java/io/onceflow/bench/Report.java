@@ -310,8 +310,10 @@ final class Report {
                 .append(" the customer lookups, its authorizer deduplicates and sends the gateway calls. Their network I/O is")
                 .append(" counted where it runs: the lookups' and the gateway client's on the Vert.x event loops, the Kafka")
                 .append(" sinks' on the producers' network threads. The broker and the gateway simulator share the JVM and")
-                .append(" have their own rows. Garbage collection, the JIT compiler and threads that ended during the run")
-                .append(" are one residual row.\n\n");
+                .append(" have their own rows, and so do the JVM's own threads (JIT compilers, garbage collector, VM thread)")
+                .append(" when HotSpot reports them (`deploy/onceflow` lets it). Threads that ended during the run are a")
+                .append(" residual row; without HotSpot's figures the JVM's own threads fall into it too. The **all** row is the")
+                .append(" JVM and PostgreSQL, so it is larger than the throughput table's CPU us/rec, which is the JVM alone.\n\n");
         for (String job : runs.stream().map(JobRuns.Run::job).distinct().toList()) {
             List<JobRuns.Run> ofJob = runs.stream().filter(r -> r.job().equals(job)).toList();
             List<String> groups = new ArrayList<>();

@@ -20,20 +20,31 @@ import java.util.stream.Stream;
  * thread, so a chain is one figure (the payments job's source chain decodes, validates and
  * sends the customer lookups; its authorizer deduplicates and sends the gateway calls). Their
  * network I/O runs elsewhere: the lookups' and the gateway client's on the Vert.x event loops,
- * the Kafka sinks' on the producers' network threads. Everything the JVM spent outside the
- * threads alive at the end of the run (garbage collection, the JIT compiler, threads that ended)
- * is one residual group.
+ * the Kafka sinks' on the producers' network threads.
+ *
+ * <p>The JVM's own threads (JIT compilers, garbage collector, VM thread) are not Java threads;
+ * HotSpot reports their CPU time through {@code sun.management}, which the JVM must export to the
+ * benchmark ({@code --add-exports java.management/sun.management=ALL-UNNAMED}, as {@code
+ * deploy/onceflow} does). Whatever the JVM spent outside the threads read at the end of the run
+ * (threads that ended; without the export, the JVM's own threads too) is one residual group.
  */
 final class ThreadCpu {
 
     static final String RESIDUAL = "GC, JIT compiler and threads that ended";
+    static final String RESIDUAL_ENDED = "threads that ended";
+    static final String JIT = "JVM: JIT compilers";
+    static final String GC = "JVM: garbage collector";
+    static final String VM = "JVM: VM thread and service threads";
     static final String POSTGRES = "PostgreSQL server (its own processes)";
 
     private static final Pattern TASK = Pattern.compile("^(.*) \\(\\d+/\\d+\\)#\\d+$");
     private static final Pattern KAFKA_SOURCE = Pattern.compile("^Source: Kafka: \\S+");
 
-    /** CPU nanoseconds so far of each live thread (by id) and of each PostgreSQL process (by pid). */
-    record Reading(Map<Long, Named> threads, long processNanos, Map<Long, Long> postgresProcesses) {}
+    /**
+     * CPU nanoseconds so far of each live thread (by id), of the JVM's own threads (by name; empty
+     * when HotSpot does not tell) and of each PostgreSQL process (by pid).
+     */
+    record Reading(Map<Long, Named> threads, Map<String, Long> jvmThreads, long processNanos, Map<Long, Long> postgresProcesses) {}
 
     record Named(String name, long nanos) {}
 
@@ -52,7 +63,25 @@ final class ThreadCpu {
             }
         }
         Map<Long, Long> postgres = postgresPid.isPresent() ? processTree(postgresPid.getAsLong()) : Map.of();
-        return new Reading(threads, Machine.processCpuNanos(), postgres);
+        return new Reading(threads, jvmThreads(), Machine.processCpuNanos(), postgres);
+    }
+
+    /**
+     * HotSpot's CPU nanoseconds of its own threads by name; empty when {@code sun.management} is
+     * not exported to us or the JVM is not HotSpot.
+     */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Long> jvmThreads() {
+        try {
+            Object bean = Class.forName("sun.management.ManagementFactoryHelper")
+                    .getMethod("getHotspotThreadMBean")
+                    .invoke(null);
+            return Map.copyOf((Map<String, Long>) Class.forName("sun.management.HotspotThreadMBean")
+                    .getMethod("getInternalThreadCpuTimes")
+                    .invoke(bean));
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError notAvailable) {
+            return Map.of();
+        }
     }
 
     /**
@@ -69,7 +98,13 @@ final class ThreadCpu {
             groups.merge(group(thread.getValue().name()), used, Long::sum);
             threads += used;
         }
-        groups.put(RESIDUAL, Math.max(0, end.processNanos() - start.processNanos() - threads));
+        for (var thread : end.jvmThreads().entrySet()) {
+            long used = thread.getValue() - start.jvmThreads().getOrDefault(thread.getKey(), 0L);
+            groups.merge(jvmGroup(thread.getKey()), used, Long::sum);
+            threads += used;
+        }
+        groups.put(end.jvmThreads().isEmpty() ? RESIDUAL : RESIDUAL_ENDED,
+                Math.max(0, end.processNanos() - start.processNanos() - threads));
         if (!end.postgresProcesses().isEmpty()) {
             long postgres = 0;
             for (var process : end.postgresProcesses().entrySet()) {
@@ -82,6 +117,18 @@ final class ThreadCpu {
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .forEach(e -> sorted.put(e.getKey(), e.getValue()));
         return sorted;
+    }
+
+    /** The group of one of the JVM's own threads, by HotSpot's name for it. */
+    static String jvmGroup(String thread) {
+        if (thread.contains("CompilerThread") || thread.startsWith("Sweeper")) {
+            return JIT;
+        }
+        if (thread.startsWith("GC Thread") || thread.startsWith("G1 ") || thread.startsWith("ZGC")
+                || thread.startsWith("Shenandoah")) {
+            return GC;
+        }
+        return VM;
     }
 
     /** The group a thread belongs to, by its name. */

@@ -52,13 +52,13 @@ class ThreadCpuTest {
         var start = new ThreadCpu.Reading(
                 Map.of(1L, new ThreadCpu.Named("kafka-scheduler-1", 500),
                         2L, new ThreadCpu.Named("vert.x-eventloop-thread-0", 1_000)),
-                10_000, Map.of(100L, 7_000L, 101L, 50L));
+                Map.of(), 10_000, Map.of(100L, 7_000L, 101L, 50L));
         var end = new ThreadCpu.Reading(
                 Map.of(1L, new ThreadCpu.Named("kafka-scheduler-1", 800),
                         2L, new ThreadCpu.Named("vert.x-eventloop-thread-0", 1_500),
                         3L, new ThreadCpu.Named("Authorize payments per customer (1/2)#0", 4_000),
                         4L, new ThreadCpu.Named("Authorize payments per customer (2/2)#0", 2_000)),
-                20_000, Map.of(100L, 7_400L, 102L, 600L));
+                Map.of(), 20_000, Map.of(100L, 7_400L, 102L, 600L));
 
         Map<String, Long> used = ThreadCpu.between(start, end);
 
@@ -71,6 +71,28 @@ class ThreadCpuTest {
     }
 
     @Test
+    void theJvmsOwnThreadsGetGroupsOfTheirOwnAndOnlyEndedThreadsAreLeftToTheResidual() {
+        var start = new ThreadCpu.Reading(
+                Map.of(1L, new ThreadCpu.Named("kafka-scheduler-1", 500)),
+                Map.of("C2 CompilerThread0", 1_000L, "GC Thread#0", 100L, "VM Thread", 10L),
+                10_000, Map.of());
+        var end = new ThreadCpu.Reading(
+                Map.of(1L, new ThreadCpu.Named("kafka-scheduler-1", 800)),
+                Map.of("C2 CompilerThread0", 3_000L, "C1 CompilerThread0", 500L, "GC Thread#0", 400L,
+                        "G1 Conc#0", 200L, "VM Thread", 60L),
+                20_000, Map.of());
+
+        Map<String, Long> used = ThreadCpu.between(start, end);
+
+        assertThat(used).containsExactly(
+                Map.entry(ThreadCpu.RESIDUAL_ENDED, 10_000L - 300 - 2_500 - 500 - 50),
+                Map.entry(ThreadCpu.JIT, 2_000L + 500),
+                Map.entry(ThreadCpu.GC, 300L + 200),
+                Map.entry("Kafka broker", 300L),
+                Map.entry(ThreadCpu.VM, 50L));
+    }
+
+    @Test
     void aReadingOfThisJvmSeesItsOwnThreadsAndThisProcessTreeWhenAskedFor() {
         long self = ProcessHandle.current().pid();
 
@@ -78,6 +100,12 @@ class ThreadCpuTest {
 
         assertThat(reading.threads().values()).anyMatch(t -> t.name().equals(Thread.currentThread().getName()));
         assertThat(reading.processNanos()).isPositive();
+        assertThat(reading.jvmThreads())
+                .as("HotSpot's own threads, exported to the tests as to the bench; the JIT has compiled by now")
+                .anySatisfy((name, nanos) -> {
+                    assertThat(ThreadCpu.jvmGroup(name)).isEqualTo(ThreadCpu.JIT);
+                    assertThat(nanos).isPositive();
+                });
         assertThat(reading.postgresProcesses()).containsKey(self);
         assertThat(ThreadCpu.now(OptionalLong.empty()).postgresProcesses()).isEmpty();
     }
