@@ -315,13 +315,7 @@ class PaymentAuthorizerTest {
         gateway.approve(0);
         runMails();
         assertThat(statuses()).as("the answer after the snapshot is lost with the failure").hasSize(1);
-        harness.close();
-
-        gateway = new ScriptedGateway();
-        GATEWAYS.put(gatewayId, gateway);
-        harness = newHarness(settings(2, 10));
-        harness.initializeState(snapshot);
-        harness.open();
+        restartFrom(snapshot);
 
         assertThat(calledKeys("alice")).containsExactly("k1");
         gateway.approve(0);
@@ -346,21 +340,9 @@ class PaymentAuthorizerTest {
         assertThat(statuses()).containsExactly(PaymentStatus.COMPLETED);
         assertNoCallsOrQueuesInState();
         OperatorSubtaskState afterCall = harness.snapshot(2, NOW.toEpochMilli());
-        harness.close();
-
-        gateway = new ScriptedGateway();
-        GATEWAYS.put(gatewayId, gateway);
-        harness = newHarness(settings(2, 10));
-        harness.initializeState(afterCall);
-        harness.open();
+        restartFrom(afterCall);
         assertThat(gateway.calls).as("the ended call is not made again").isEmpty();
-        harness.close();
-
-        gateway = new ScriptedGateway();
-        GATEWAYS.put(gatewayId, gateway);
-        harness = newHarness(settings(2, 10));
-        harness.initializeState(withCall);
-        harness.open();
+        restartFrom(withCall);
         assertThat(calledKeys("alice")).as("the call of the earlier snapshot is made again").containsExactly("k1");
     }
 
@@ -371,13 +353,7 @@ class PaymentAuthorizerTest {
         process(payment("alice", "k2", 100));
         gateway.fail(0);
         runMails();
-        harness.close();
-
-        gateway = new ScriptedGateway();
-        GATEWAYS.put(gatewayId, gateway);
-        harness = newHarness(settings(2, 10));
-        harness.initializeState(snapshot);
-        harness.open();
+        restartFrom(snapshot);
         assertThat(calledKeys("alice")).as("attempt 1 again, not the retry of after the snapshot").containsExactly("k1");
         gateway.approve(0);
         runMails();
@@ -392,13 +368,7 @@ class PaymentAuthorizerTest {
         gateway.fail(0);
         runMails();
         OperatorSubtaskState snapshot = harness.snapshot(1, NOW.toEpochMilli());
-        harness.close();
-
-        gateway = new ScriptedGateway();
-        GATEWAYS.put(gatewayId, gateway);
-        harness = newHarness(settings(2, 10));
-        harness.initializeState(snapshot);
-        harness.open();
+        restartFrom(snapshot);
         assertThat(gateway.calls).as("no call before the backoff ends").isEmpty();
 
         harness.setProcessingTime(NOW.plusMillis(100).toEpochMilli());
@@ -454,6 +424,16 @@ class PaymentAuthorizerTest {
     }
 
     // ---------------------------------------------------------------------------------------
+
+    /** A failure and restore: a new operator with a new gateway, from {@code snapshot}. */
+    private void restartFrom(OperatorSubtaskState snapshot) throws Exception {
+        harness.close();
+        gateway = new ScriptedGateway();
+        GATEWAYS.put(gatewayId, gateway);
+        harness = newHarness(settings(2, 10));
+        harness.initializeState(snapshot);
+        harness.open();
+    }
 
     private void process(AuthorizationRequest payment) throws Exception {
         harness.processElement(payment, 0);
