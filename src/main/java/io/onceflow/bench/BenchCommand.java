@@ -301,6 +301,10 @@ public final class BenchCommand implements Callable<Integer> {
     private static void addRun(Report results, PrintWriter out, JobRuns.Run run) {
         results.add(run);
         Report.print(out, results.rows.get(results.rows.size() - 1));
+        if (!run.outcomes().isEmpty()) {
+            out.println("           results: " + ResultMix.describe(run.outcomes()));
+            out.flush();
+        }
     }
 
     private interface Step {

@@ -50,10 +50,15 @@ final class JobRuns {
         static final Checkpoints NONE = new Checkpoints(0, 0, Double.NaN, Double.NaN, -1, -1, -1);
     }
 
-    /** One drained run. */
+    /** One drained run; {@code outcomes} is a payments run's {@link ResultMix}, empty for others. */
     record Run(String job, String variant, Preload.Loaded input, Drain drain, Machine.Sample start,
             Machine.Sample end, Map<String, Long> cpuNanosByGroup, Checkpoints checkpoints, long heapBytes,
-            long residentBytes, String settings) {
+            long residentBytes, String settings, Map<String, Long> outcomes) {
+
+        Run withOutcomes(Map<String, Long> read) {
+            return new Run(job, variant, input, drain, start, end, cpuNanosByGroup, checkpoints, heapBytes,
+                    residentBytes, settings, read);
+        }
 
         double rate() {
             return drain.sustainedRate(input.records());
@@ -171,8 +176,11 @@ final class JobRuns {
                 OutputCounter outputs = new OutputCounter(local.kafka().bootstrapServers(),
                         List.of(config.topics().results(), config.topics().deadLetters()), null)) {
             new PaymentsJob(config).build(env, connectors);
-            return drain("payments", variant, input, env, run, outputs::count, input.expectedOutputs(), timeout,
+            Run drained = drain("payments", variant, input, env, run, outputs::count, input.expectedOutputs(), timeout,
                     settings(guarantee, checkpointInterval, incremental), 20);
+            return drained.drain().complete()
+                    ? drained.withOutcomes(ResultMix.read(local.kafka().bootstrapServers(), config.topics().results(), timeout))
+                    : drained;
         }
     }
 
@@ -218,7 +226,7 @@ final class JobRuns {
             ThreadCpu.Reading threadsAtEnd = ThreadCpu.now(local.postgres().serverPid());
             Checkpoints checkpoints = checkpoints(client.getJobID());
             return new Run(job, variant, input, drain, start, end, ThreadCpu.between(threadsAtStart, threadsAtEnd),
-                    checkpoints, Machine.heapUsedBytes(), Machine.residentBytes(), settings);
+                    checkpoints, Machine.heapUsedBytes(), Machine.residentBytes(), settings, Map.of());
         } finally {
             cancel(client);
         }

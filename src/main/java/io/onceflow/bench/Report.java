@@ -223,6 +223,14 @@ final class Report {
                     .append(" | ").append(row.loadStart().split(" ")[0]).append(" → ").append(row.loadEnd().split(" ")[0])
                     .append(" |\n");
         }
+        List<JobRuns.Run> withOutcomes = runs.stream().filter(r -> !r.outcomes().isEmpty()).toList();
+        if (!withOutcomes.isEmpty()) {
+            md.append("\nWhat each payments run answered, read from its results topic after the run (a request rejected")
+                    .append(" before the gateway costs less than one the gateway decides, so runs compare only with alike mixes):\n\n");
+            for (JobRuns.Run run : withOutcomes) {
+                md.append("- ").append(run.variant()).append(": ").append(ResultMix.describe(run.outcomes())).append('\n');
+            }
+        }
         md.append("\n![records per second by variant](").append(chartFile).append(")\n\n");
         md.append("What the variants are:\n\n");
         md.append("- **ceiling**: one `KafkaConsumer` thread, `read_committed`, decoding each value (Avro single-object for")
