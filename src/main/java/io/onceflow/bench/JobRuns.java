@@ -179,7 +179,7 @@ final class JobRuns {
             Run drained = drain("payments", variant, input, env, run, outputs::count, input.expectedOutputs(), timeout,
                     settings(guarantee, checkpointInterval, incremental), 20);
             return drained.drain().complete()
-                    ? drained.withOutcomes(ResultMix.read(local.kafka().bootstrapServers(), config.topics().results(), timeout))
+                    ? drained.withOutcomes(ResultMix.read(local.kafka().bootstrapServers(), config.topics().results(), Duration.ofMinutes(1)))
                     : drained;
         }
     }

@@ -1,19 +1,14 @@
 package io.onceflow.bench;
 
+import io.onceflow.ingest.TopicRange;
 import io.onceflow.payments.model.PaymentResult;
 import io.onceflow.payments.model.PaymentStatus;
 import io.onceflow.records.SingleObjectCodec;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-
 import java.time.Duration;
-import java.util.ArrayList;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -28,38 +23,18 @@ final class ResultMix {
 
     private ResultMix() {}
 
-    /** Counts of the committed results in {@code topic} by {@link #outcome}, largest first. */
-    static Map<String, Long> read(String bootstrapServers, String topic, Duration timeout) {
+    /**
+     * Counts of the committed results in {@code topic} by {@link #outcome}, largest first; fails
+     * when reading stalls for {@code stall}.
+     */
+    static Map<String, Long> read(String bootstrapServers, String topic, Duration stall) {
         SingleObjectCodec codec = SingleObjectCodec.forTopicRecords();
         Map<String, Long> counts = new HashMap<>();
-        try (var consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic, timeout).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            // With read_committed these are the last stable offsets: everything committed by now.
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!readTo(consumer, end)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Could not read " + topic + " to its end within " + timeout);
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(record ->
-                        counts.merge(outcome(codec.decode(record.value(), PaymentResult.class)), 1L, Long::sum));
-            }
+        try (var consumer = TopicRange.consumer(bootstrapServers, Map.of())) {
+            TopicRange.of(consumer, topic, Instant.EPOCH, null).read(consumer, stall, record ->
+                    counts.merge(outcome(codec.decode(record.value(), PaymentResult.class)), 1L, Long::sum));
         }
         return largestFirst(counts);
-    }
-
-    private static boolean readTo(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
-        return end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
     }
 
     /** A result's status, with its reason when it was rejected or failed. */
