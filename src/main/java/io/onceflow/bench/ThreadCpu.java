@@ -140,23 +140,10 @@ final class ThreadCpu {
         if (task.matches() && !isFlinkRuntime(thread)) {
             return "task: " + KAFKA_SOURCE.matcher(task.group(1)).replaceFirst("Source: Kafka");
         }
-        if (thread.startsWith("kafka-producer-network-thread")) {
-            return "Kafka producers' network threads (sinks)";
-        }
-        if (thread.startsWith("vert.x-eventloop-thread-")) {
-            return "Vert.x event loops (PostgreSQL lookups, gateway client)";
-        }
-        if (thread.startsWith("gateway-simulator")) {
-            return "gateway simulator";
-        }
-        if (thread.startsWith("AsyncOperations-thread-") || thread.startsWith("Flink-RocksDBStateDataTransferHelper")) {
-            return "checkpoints: asynchronous part";
-        }
-        if (thread.startsWith("iceberg-worker-pool")) {
-            return "Iceberg worker pool";
-        }
-        if (thread.startsWith("ForkJoinPool.commonPool-worker-")) {
-            return "common ForkJoinPool (lookup cache upkeep, async callbacks)";
+        for (Map.Entry<String, String> prefix : PREFIX_GROUPS) {
+            if (thread.startsWith(prefix.getKey())) {
+                return prefix.getValue();
+            }
         }
         if (thread.equals("main")) {
             return "benchmark driver (counts outputs)";
@@ -169,6 +156,16 @@ final class ThreadCpu {
         }
         return "other threads";
     }
+
+    /** Threads of one component each, by the prefix of their names; tried after the task threads. */
+    private static final List<Map.Entry<String, String>> PREFIX_GROUPS = List.of(
+            Map.entry("kafka-producer-network-thread", "Kafka producers' network threads (sinks)"),
+            Map.entry("vert.x-eventloop-thread-", "Vert.x event loops (PostgreSQL lookups, gateway client)"),
+            Map.entry("gateway-simulator", "gateway simulator"),
+            Map.entry("AsyncOperations-thread-", "checkpoints: asynchronous part"),
+            Map.entry("Flink-RocksDBStateDataTransferHelper", "checkpoints: asynchronous part"),
+            Map.entry("iceberg-worker-pool", "Iceberg worker pool"),
+            Map.entry("ForkJoinPool.commonPool-worker-", "common ForkJoinPool (lookup cache upkeep, async callbacks)"));
 
     private static final List<String> BROKER_PREFIXES = List.of(
             "data-plane-kafka-", "kafka-scheduler-", "quorum-controller-", "group-coordinator-", "controller-",
