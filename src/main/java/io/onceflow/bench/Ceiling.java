@@ -66,7 +66,7 @@ final class Ceiling {
                     .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            Machine.Sample start = Machine.Sample.now();
+            Machine.Sample start = Machine.Sample.beforeRow();
             long read = 0;
             long decoded = 0;
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();

@@ -127,7 +127,7 @@ final class FixedRate {
                                 recorder.add(now - requestedAt);
                             }
                         })) {
-            Machine.Sample start = Machine.Sample.now();
+            Machine.Sample start = Machine.Sample.beforeRow();
             double sentRate;
             long sent;
             try (Generator generator = new Generator(runs.local().kafka().bootstrapServers(),

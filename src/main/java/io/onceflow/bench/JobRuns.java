@@ -218,7 +218,7 @@ final class JobRuns {
     Run drain(String job, String variant, Preload.Loaded input, StreamExecutionEnvironment env, String run,
             LongSupplier visible, long expected, Duration timeout, String settings, long pollMillis) throws Exception {
         ThreadCpu.Reading threadsAtStart = ThreadCpu.now(local.postgres().serverPid());
-        Machine.Sample start = Machine.Sample.now();
+        Machine.Sample start = Machine.Sample.beforeRow();
         JobClient client = flink.submit(env, run, null);
         try {
             Drain drain = Drain.watch(visible, expected, timeout, start.nanoTime(), pollMillis);

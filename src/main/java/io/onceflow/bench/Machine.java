@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * The conditions a figure was measured under, read from this machine as the figure is taken: the
@@ -82,26 +84,66 @@ final class Machine {
         return -1;
     }
 
-    /** A reading of the counters, to take the difference of two. */
-    record Sample(long nanoTime, long processCpuNanos, long machineBusyTicks, long machineTotalTicks, String loadAverage) {
-
-        static Sample now() {
-            long busy = -1;
-            long total = -1;
-            try {
-                List<String> lines = Files.readAllLines(Path.of("/proc/stat"));
-                String[] cpu = lines.get(0).trim().split("\\s+");
-                long sum = 0;
-                for (int i = 1; i < cpu.length; i++) {
-                    sum += Long.parseLong(cpu[i]);
-                }
-                long idle = Long.parseLong(cpu[4]) + (cpu.length > 5 ? Long.parseLong(cpu[5]) : 0);
-                busy = sum - idle;
-                total = sum;
-            } catch (IOException | RuntimeException e) {
-                // not Linux
+    /**
+     * Milliseconds one thread takes for a fixed piece of work (sorting the same 2^20
+     * pseudo-random ints), the best of three. The bench times it before each row, with no job
+     * running: if it grows between rows or between runs, this machine (or the host under it) gave
+     * a thread less speed, and the rates measured then are lower for that reason alone.
+     */
+    static double referenceWorkMillis() {
+        double best = Double.MAX_VALUE;
+        for (int round = 0; round < 3; round++) {
+            int[] values = new SplittableRandom(20261126L).ints(REFERENCE_INTS).toArray();
+            long start = System.nanoTime();
+            Arrays.sort(values);
+            best = Math.min(best, (System.nanoTime() - start) / 1e6);
+            if (values[0] > values[REFERENCE_INTS - 1]) {
+                throw new IllegalStateException("Arrays.sort left the reference work unsorted");
             }
-            return new Sample(System.nanoTime(), Machine.processCpuNanos(), busy, total, Machine.loadAverage());
+        }
+        return best;
+    }
+
+    private static final int REFERENCE_INTS = 1 << 20;
+
+    /** A reading of the counters, to take the difference of two. */
+    record Sample(long nanoTime, long processCpuNanos, long machineBusyTicks, long machineStolenTicks,
+            long machineTotalTicks, String loadAverage, double referenceWorkMillis) {
+
+        /** The counters now; no reference work (NaN). */
+        static Sample now() {
+            try {
+                return of(System.nanoTime(), Machine.processCpuNanos(),
+                        Files.readAllLines(Path.of("/proc/stat")).get(0), Machine.loadAverage());
+            } catch (IOException | RuntimeException e) {
+                return new Sample(System.nanoTime(), Machine.processCpuNanos(), -1, -1, -1, Machine.loadAverage(), Double.NaN);
+            }
+        }
+
+        /** The counters at the start of a measured row, after timing the {@link #referenceWorkMillis() reference work}. */
+        static Sample beforeRow() {
+            double reference = Machine.referenceWorkMillis();
+            Sample sample = now();
+            return new Sample(sample.nanoTime, sample.processCpuNanos, sample.machineBusyTicks, sample.machineStolenTicks,
+                    sample.machineTotalTicks, sample.loadAverage, reference);
+        }
+
+        /**
+         * A sample from the first line of {@code /proc/stat}: {@code cpu user nice system idle
+         * iowait irq softirq steal guest guest_nice}, in clock ticks. Busy is all but idle and
+         * iowait; stolen (steal) is time the hypervisor ran something else while this machine's
+         * virtual CPUs wanted to run, so it counts as busy but did none of our work.
+         */
+        static Sample of(long nanoTime, long processCpuNanos, String procStatCpuLine, String loadAverage) {
+            String[] cpu = procStatCpuLine.trim().split("\\s+");
+            long sum = 0;
+            // guest and guest_nice (9, 10) are already inside user and nice
+            for (int i = 1; i < Math.min(cpu.length, 9); i++) {
+                sum += Long.parseLong(cpu[i]);
+            }
+            long idle = Long.parseLong(cpu[4]) + (cpu.length > 5 ? Long.parseLong(cpu[5]) : 0);
+            long stolen = cpu.length > 8 ? Long.parseLong(cpu[8]) : 0;
+            return new Sample(nanoTime, processCpuNanos, sum - idle, stolen, sum, loadAverage, Double.NaN);
         }
 
         /** Seconds of CPU this JVM used since {@code start}. */
@@ -112,10 +154,23 @@ final class Machine {
         /** Average number of the machine's cores busy since {@code start} (all processes). */
         double machineBusyCoresSince(Sample start) {
             long totalTicks = machineTotalTicks - start.machineTotalTicks;
-            if (machineTotalTicks < 0 || totalTicks <= 0) {
+            if (machineTotalTicks < 0 || start.machineTotalTicks < 0 || totalTicks <= 0) {
                 return Double.NaN;
             }
             return cores() * (double) (machineBusyTicks - start.machineBusyTicks) / totalTicks;
+        }
+
+        /**
+         * Share of the machine's CPU time since {@code start} that the hypervisor gave to others
+         * (steal); NaN when unknown. A few percent or more means the host was busy and every rate
+         * measured over that time is lower than this machine alone would give.
+         */
+        double machineStolenShareSince(Sample start) {
+            long totalTicks = machineTotalTicks - start.machineTotalTicks;
+            if (machineTotalTicks < 0 || start.machineTotalTicks < 0 || totalTicks <= 0) {
+                return Double.NaN;
+            }
+            return (double) (machineStolenTicks - start.machineStolenTicks) / totalTicks;
         }
 
         double secondsSince(Sample start) {

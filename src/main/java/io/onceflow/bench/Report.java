@@ -19,8 +19,8 @@ final class Report {
 
     /** One throughput row: a job's run or a ceiling. */
     record Row(String job, String variant, long records, double megabytes, double rate, double wallSeconds,
-            double cpuMicrosPerRecord, double busyCores, JobRuns.Checkpoints checkpoints, String loadStart,
-            String loadEnd, String settings, boolean complete) {
+            double cpuMicrosPerRecord, double busyCores, double stolenShare, double referenceMillis,
+            JobRuns.Checkpoints checkpoints, String loadStart, String loadEnd, String settings, boolean complete) {
 
         double perCore() {
             return rate / Machine.cores();
@@ -36,6 +36,7 @@ final class Report {
     String command;
     String note;
     String loadAtStart = Machine.loadAverage();
+    final Machine.Sample atStart = Machine.Sample.now();
     String settings;
     Preload.Loaded payments;
     Preload.Loaded analytics;
@@ -49,7 +50,8 @@ final class Report {
         rows.add(new Row(job, "ceiling: plain KafkaConsumer + decode", ceiling.records(), input.megabytes(),
                 ceiling.records() / ceiling.seconds(), ceiling.seconds(),
                 ceiling.end().processCpuSecondsSince(ceiling.start()) * 1e6 / ceiling.records(),
-                ceiling.end().machineBusyCoresSince(ceiling.start()), JobRuns.Checkpoints.NONE,
+                ceiling.end().machineBusyCoresSince(ceiling.start()), ceiling.end().machineStolenShareSince(ceiling.start()),
+                ceiling.start().referenceWorkMillis(), JobRuns.Checkpoints.NONE,
                 ceiling.start().loadAverage(), ceiling.end().loadAverage(), "one thread, read_committed",
                 ceiling.records() >= input.records()));
     }
@@ -58,7 +60,8 @@ final class Report {
         runs.add(run);
         rows.add(new Row(run.job(), run.variant(), run.input().records(), run.input().megabytes(), run.rate(),
                 run.drain().wallSeconds(), run.processCpuMicrosPerRecord(), run.end().machineBusyCoresSince(run.start()),
-                run.checkpoints(), run.start().loadAverage(), run.end().loadAverage(), run.settings(),
+                run.end().machineStolenShareSince(run.start()), run.start().referenceWorkMillis(), run.checkpoints(),
+                run.start().loadAverage(), run.end().loadAverage(), run.settings(),
                 run.drain().complete()));
     }
 
@@ -78,17 +81,18 @@ final class Report {
 
     // ---------------------------------------------------------------- terminal
 
-    static final String TABLE_FORMAT = "%-10s %-40s %9s %10s %9s %7s %6s %8s %8s %9s %5s %14s%n";
+    static final String TABLE_FORMAT = "%-10s %-40s %9s %10s %9s %7s %6s %8s %8s %6s %6s %9s %5s %14s%n";
 
     static void printHeader(PrintWriter out) {
         out.printf(TABLE_FORMAT, "job", "variant", "records", "rec/s", "rec/s/core", "MB/s", "wall s",
-                "CPU us/r", "busy cpu", "ckpt p50/99", "ckpts", "load avg");
+                "CPU us/r", "busy cpu", "stolen", "ref ms", "ckpt p50/99", "ckpts", "load avg");
     }
 
     static void print(PrintWriter out, Row row) {
         out.printf(TABLE_FORMAT, row.job(), row.variant() + (row.complete() ? "" : " (INCOMPLETE)"), row.records(),
                 number(row.rate()), number(row.perCore()), decimal(row.megabytesPerSecond()), decimal(row.wallSeconds()),
-                decimal(row.cpuMicrosPerRecord()), decimal(row.busyCores()),
+                decimal(row.cpuMicrosPerRecord()), decimal(row.busyCores()), percent(row.stolenShare()),
+                decimal(row.referenceMillis()),
                 row.checkpoints().completed() == 0 ? "-" : number(row.checkpoints().p50Millis()) + "/" + number(row.checkpoints().p99Millis()),
                 row.checkpoints().completed() == 0 ? "-" : Long.toString(row.checkpoints().completed()),
                 row.loadStart().split(" ")[0] + "->" + row.loadEnd().split(" ")[0]);
@@ -176,7 +180,9 @@ final class Report {
                 .append(System.getProperty("os.version")).append("; Java ").append(System.getProperty("java.version")).append('\n');
         md.append("- Load average (1/5/15 min) at the start: ").append(loadAtStart).append("; at the end: ")
                 .append(Machine.loadAverage()).append(". Each row below gives the 1-minute load average at its start")
-                .append(" and end and how many cores the whole machine kept busy during it (all processes, from /proc/stat).\n");
+                .append(" and end and how many cores the whole machine kept busy during it (all processes, from /proc/stat).")
+                .append(" CPU time stolen by the hypervisor over the whole run: ")
+                .append(percent(Machine.Sample.now().machineStolenShareSince(atStart))).append(".\n");
         if (note != null && !note.isBlank()) {
             md.append("- Note: ").append(note).append('\n');
         }
@@ -203,9 +209,14 @@ final class Report {
                 .append(" request); for analytics the lake table's committed rows plus the dead letters; for the SQL peer the")
                 .append(" rows in PostgreSQL. The rate runs from the first outputs visible to the last (start-up left out; with exactly-once")
                 .append(" outputs appear once per checkpoint, so a run must span many intervals); *wall s* is from submission to the last output visible. *CPU us/rec* is the")
-                .append(" benchmark JVM's CPU time (Flink, broker, gateway) per input record; PostgreSQL's own CPU is not in it.\n\n");
-        md.append("| job | variant | records | rec/s | rec/s per core | MB/s | share of ceiling | job / peer | wall s | CPU us/rec | busy cores | checkpoints p50 / p99 ms | load avg (1 min) |\n");
-        md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+                .append(" benchmark JVM's CPU time (Flink, broker, gateway) per input record; PostgreSQL's own CPU is not in it.")
+                .append(" Two columns say how fast the machine itself was: *CPU stolen* is the share of its CPU time the")
+                .append(" hypervisor gave to others during the row (steal, from /proc/stat), and *reference work ms* is one")
+                .append(" thread sorting the same 2^20 integers (best of three), timed right before the row with no job running.")
+                .append(" The same machine at the same speed gives the same reference figure; rows or runs whose figures differ")
+                .append(" ran on a machine of another speed, and their rates differ for that reason too.\n\n");
+        md.append("| job | variant | records | rec/s | rec/s per core | MB/s | share of ceiling | job / peer | wall s | CPU us/rec | busy cores | CPU stolen | reference work ms | checkpoints p50 / p99 ms | load avg (1 min) |\n");
+        md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         for (Row row : rows) {
             Row ceiling = find(row.job(), "ceiling");
             double peer = rate(row.job(), "Flink SQL peer");
@@ -219,6 +230,8 @@ final class Report {
                     .append(" | ").append(decimal(row.wallSeconds()))
                     .append(" | ").append(decimal(row.cpuMicrosPerRecord()))
                     .append(" | ").append(decimal(row.busyCores()))
+                    .append(" | ").append(percent(row.stolenShare()))
+                    .append(" | ").append(decimal(row.referenceMillis()))
                     .append(" | ").append(row.checkpoints().completed() == 0 ? "" : number(row.checkpoints().p50Millis()) + " / " + number(row.checkpoints().p99Millis()))
                     .append(" | ").append(row.loadStart().split(" ")[0]).append(" → ").append(row.loadEnd().split(" ")[0])
                     .append(" |\n");
@@ -256,8 +269,8 @@ final class Report {
                     .append(" `payments` (completed and declined payments; PostgreSQL's commit timestamp of the row's transaction,")
                     .append(" `pg_xact_commit_timestamp(xmin)`, read once after the run). The first seconds (warm-up) are left out.\n\n");
             md.append("| target req/s | sent req/s | checkpoint interval ms | results | p50 ms | p99 ms | p99.9 ms | max ms"
-                    + " | PostgreSQL rows | row p50 ms | row p99 ms | row p99.9 ms | load avg (1 min) |\n");
-            md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+                    + " | PostgreSQL rows | row p50 ms | row p99 ms | row p99.9 ms | CPU stolen | reference work ms | load avg (1 min) |\n");
+            md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
             for (FixedRate.Latency l : latencies) {
                 md.append("| ").append(number(l.targetRate())).append(" | ").append(number(l.sentRate())).append(" | ")
                         .append(l.interval()).append(" | ").append(l.measured()).append(l.drained() ? "" : " (not drained)")
@@ -265,6 +278,8 @@ final class Report {
                         .append(" | ").append(number(l.p999())).append(" | ").append(number(l.max()))
                         .append(" | ").append(l.rows().measured()).append(" | ").append(number(l.rows().p50()))
                         .append(" | ").append(number(l.rows().p99())).append(" | ").append(number(l.rows().p999()))
+                        .append(" | ").append(percent(l.end().machineStolenShareSince(l.start())))
+                        .append(" | ").append(decimal(l.start().referenceWorkMillis()))
                         .append(" | ").append(l.start().loadAverage().split(" ")[0]).append(" → ").append(l.end().loadAverage().split(" ")[0])
                         .append(" |\n");
             }
