@@ -9,21 +9,23 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The {@value Enrichers#DEVICE_CLASS} enricher: the device class from the event's user agent,
- * in process and synchronously (a few regular expressions cost less than an async hand-off).
+ * in process and synchronously (a few substring searches cost less than an async hand-off).
  * Events of types without this enricher, or without a user agent, pass unchanged.
  */
 public final class DeviceClassEnricher implements MapFunction<AnalyticsRecord, AnalyticsRecord> {
 
     private static final long serialVersionUID = 1L;
 
-    private static final Pattern BOT = Pattern.compile("bot|crawler|spider|slurp|headless");
-    private static final Pattern TABLET = Pattern.compile("ipad|tablet|kindle|silk|playbook|android(?!.*mobile)");
-    private static final Pattern MOBILE = Pattern.compile("mobi|iphone|ipod|android|windows phone");
-    private static final Pattern DESKTOP = Pattern.compile("windows nt|macintosh|x11|cros|linux");
+    // Substrings of the lower-cased user agent, searched in this order. Plain String.indexOf, not
+    // regular expressions: with Pattern.find, which tries every alternative at every position,
+    // this enricher was 11% of the analytics job's busiest thread in a JFR profile of onceflow bench.
+    private static final String[] BOT = {"bot", "crawler", "spider", "slurp", "headless"};
+    private static final String[] TABLET = {"ipad", "tablet", "kindle", "silk", "playbook"};
+    private static final String[] MOBILE = {"mobi", "iphone", "ipod", "android", "windows phone"};
+    private static final String[] DESKTOP = {"windows nt", "macintosh", "x11", "cros", "linux"};
 
     private final HashMap<String, Boolean> enabledByType = new HashMap<>();
 
@@ -48,18 +50,36 @@ public final class DeviceClassEnricher implements MapFunction<AnalyticsRecord, A
     /** desktop, mobile, tablet, bot or other. */
     public static String classify(String userAgent) {
         String ua = userAgent.toLowerCase(Locale.ROOT);
-        if (BOT.matcher(ua).find()) {
+        if (containsAny(ua, BOT)) {
             return "bot";
         }
-        if (TABLET.matcher(ua).find()) {
+        if (containsAny(ua, TABLET) || androidWithoutMobile(ua)) {
             return "tablet";
         }
-        if (MOBILE.matcher(ua).find()) {
+        if (containsAny(ua, MOBILE)) {
             return "mobile";
         }
-        if (DESKTOP.matcher(ua).find()) {
+        if (containsAny(ua, DESKTOP)) {
             return "desktop";
         }
         return "other";
+    }
+
+    private static boolean containsAny(String ua, String[] needles) {
+        for (String needle : needles) {
+            if (ua.contains(needle)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Android tablets leave "Mobile" out of their user agent; phones put it after "Android".
+     * The last "android" decides: if no "mobile" follows it, none follows an earlier one either.
+     */
+    private static boolean androidWithoutMobile(String ua) {
+        int android = ua.lastIndexOf("android");
+        return android >= 0 && ua.indexOf("mobile", android + "android".length()) < 0;
     }
 }

@@ -1,6 +1,7 @@
 package io.onceflow.analytics;
 
 import io.onceflow.analytics.model.AnalyticsRecord;
+import io.onceflow.analytics.model.Enrichment;
 import io.onceflow.enrichment.LookupSettings;
 import io.onceflow.enrichment.PostgresLookup;
 import io.onceflow.postgres.PostgresEndpoint;
@@ -129,7 +130,7 @@ public final class UserProfileLookup extends RichAsyncFunction<AnalyticsRecord, 
             lookup = CompletableFuture.failedFuture(e);
         }
         lookup.whenComplete((profile, failure) -> {
-            AnalyticsRecord out = AnalyticsRecord.newBuilder(input).build();
+            AnalyticsRecord out = withOwnEnrichment(input);
             if (failure != null) {
                 markMissing(out);
             } else if (profile.isPresent()) {
@@ -145,9 +146,26 @@ public final class UserProfileLookup extends RichAsyncFunction<AnalyticsRecord, 
 
     @Override
     public void timeout(AnalyticsRecord input, ResultFuture<AnalyticsRecord> result) {
-        AnalyticsRecord out = AnalyticsRecord.newBuilder(input).build();
+        AnalyticsRecord out = withOwnEnrichment(input);
         markMissing(out);
         result.complete(List.of(out));
+    }
+
+    /**
+     * A record to complete with: {@code input}'s event and source, shared, and a copy of its
+     * enrichment, the only part this function changes. Never {@code input} itself: the async
+     * operator hands the same input to a retry and to {@link #timeout}, and an answer that comes
+     * after the timeout must not change a record already sent downstream. Not a deep copy of the
+     * whole record either: no operator changes an event after validation, and the async operator
+     * has already copied the record once (with object reuse on, it copies every input).
+     */
+    static AnalyticsRecord withOwnEnrichment(AnalyticsRecord input) {
+        return new AnalyticsRecord(
+                input.getEvent(),
+                input.getSource(),
+                input.getReceivedAt(),
+                Enrichment.newBuilder(input.getEnrichment()).build(),
+                input.getLate());
     }
 
     private static void markMissing(AnalyticsRecord record) {
