@@ -1,0 +1,59 @@
+package io.onceflow.bench;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReportTest {
+
+    private static Report.Row row(String job, String variant, double rate, boolean complete) {
+        return new Report.Row(job, variant, 40_000, 4.5, rate, 10, 500, 2, 0, 80, JobRuns.Checkpoints.NONE,
+                "1.0 1.0 1.0", "1.0 1.0 1.0", "test", complete);
+    }
+
+    private static Report.Target target(Report report, String what) {
+        return report.targets().stream().filter(t -> t.what().equals(what)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aVariantsRateIsTheMeanOfItsRunAndItsRepeat() {
+        Report report = new Report();
+        report.rows.add(row("payments", "exactly-once", 2_000, true));
+        report.rows.add(row("payments", "at-least-once", 3_000, true));
+        report.rows.add(row("payments", Report.repeat("at-least-once"), 3_400, true));
+        report.rows.add(row("payments", Report.repeat("exactly-once"), 3_000, true));
+        report.rows.add(row("payments", "exactly-once, full checkpoints", 9_000, true));
+
+        assertThat(report.rate("payments", "exactly-once")).isEqualTo(2_500);
+        assertThat(report.rate("payments", "at-least-once")).isEqualTo(3_200);
+        Report.Target price = target(report, "payments: price of exactly-once vs at-least-once");
+        assertThat(price.measured()).isEqualTo("21.9% (2,500 vs 3,200 rec/s, means of two runs each)");
+        assertThat(price.met()).isFalse();
+        assertThat(target(report, "payments job, exactly-once, gateway at zero latency").measured())
+                .isEqualTo("2,500 rec/s (mean of 2 runs)");
+    }
+
+    @Test
+    void aRunThatDidNotDrainDoesNotCount() {
+        Report report = new Report();
+        report.rows.add(row("analytics", "exactly-once", 8_000, true));
+        report.rows.add(row("analytics", "at-least-once", 8_400, true));
+        report.rows.add(row("analytics", Report.repeat("at-least-once"), 100, false));
+        report.rows.add(row("analytics", Report.repeat("exactly-once"), 7_800, true));
+
+        assertThat(report.rate("analytics", "at-least-once")).isEqualTo(8_400);
+        Report.Target price = target(report, "analytics: price of exactly-once vs at-least-once");
+        assertThat(price.measured()).isEqualTo("6.0% (7,900 vs 8,400 rec/s)");
+        assertThat(price.met()).isTrue();
+    }
+
+    @Test
+    void exactlyOnceFasterThanAtLeastOnceGivesNoVerdict() {
+        Report report = new Report();
+        report.rows.add(row("payments", "exactly-once", 3_000, true));
+        report.rows.add(row("payments", "at-least-once", 2_900, true));
+
+        assertThat(target(report, "payments: price of exactly-once vs at-least-once").met()).isNull();
+        assertThat(target(report, "analytics: price of exactly-once vs at-least-once").measured()).isEqualTo("not measured");
+    }
+}
