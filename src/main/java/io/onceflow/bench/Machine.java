@@ -86,9 +86,10 @@ final class Machine {
 
     /**
      * Milliseconds one thread takes for a fixed piece of work (sorting the same 2^20
-     * pseudo-random ints), the best of three. The bench times it before each row, with no job
-     * running: if it grows between rows or between runs, this machine (or the host under it) gave
-     * a thread less speed, and the rates measured then are lower for that reason alone.
+     * pseudo-random ints), the best of three. The bench times it before each row, while no job
+     * runs: if it grows between rows or between runs, one thread got less out of the machine just
+     * then, from the host under it or from work still going on in it (the JIT compilers finishing
+     * their queue after a job, PostgreSQL's background processes).
      */
     static double referenceWorkMillis() {
         double best = Double.MAX_VALUE;

@@ -244,9 +244,9 @@ final class Report {
                 .append(" benchmark JVM's CPU time (Flink, broker, gateway) per input record; PostgreSQL's own CPU is not in it.")
                 .append(" Two columns say how fast the machine itself was: *CPU stolen* is the share of its CPU time the")
                 .append(" hypervisor gave to others during the row (steal, from /proc/stat), and *reference work ms* is one")
-                .append(" thread sorting the same 2^20 integers (best of three), timed right before the row with no job running.")
-                .append(" The same machine at the same speed gives the same reference figure; rows or runs whose figures differ")
-                .append(" ran on a machine of another speed, and their rates differ for that reason too.\n\n");
+                .append(" thread sorting the same 2^20 integers (best of three), timed right before the row while no job runs")
+                .append(" (the JVM's JIT compilers, still working through their queue, and PostgreSQL's background processes may):")
+                .append(" a higher figure means one thread got less out of the machine just then.\n\n");
         md.append("| job | variant | records | rec/s | rec/s per core | MB/s | share of ceiling | job / peer | wall s | CPU us/rec | busy cores | CPU stolen | reference work ms | checkpoints p50 / p99 ms | load avg (1 min) |\n");
         md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         for (Row row : rows) {
@@ -298,7 +298,7 @@ final class Report {
             md.append("Not measured in this run.\n\n");
         } else {
             md.append("The payments job exactly-once, fed at a fixed rate while it runs (a share of the sustained exactly-once rate")
-                    .append(" above). Latency: from `requestedAt`, set right before the request is produced, to the moment a")
+                    .append(" above, the mean of its runs). Latency: from `requestedAt`, set right before the request is produced, to the moment a")
                     .append(" `read_committed` consumer of `payments.results` receives its result (same clock; duplicates left")
                     .append(" out, they carry their original's time); and to the commit of the request's row in PostgreSQL's")
                     .append(" `payments` (completed and declined payments; PostgreSQL's commit timestamp of the row's transaction,")
