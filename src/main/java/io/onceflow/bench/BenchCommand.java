@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -198,19 +199,8 @@ public final class BenchCommand implements Callable<Integer> {
                         Report.print(out, results.rows.get(results.rows.size() - 1));
                     });
                 }
-                // Exactly-once and at-least-once in the order A B B A: the JIT is still compiling
-                // minutes into the bench, so whichever ran second would run on faster code.
-                attempt(results, out, "payments exactly-once", () -> addRun(results, out,
-                        runs.payments("exactly-once", results.payments, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
-                if (!skip.contains(Part.at_least_once)) {
-                    for (String variant : List.of("at-least-once", Report.repeat("at-least-once"))) {
-                        attempt(results, out, "payments " + variant, () -> addRun(results, out,
-                                runs.payments(variant, results.payments, DeliveryGuarantee.AT_LEAST_ONCE, checkpointInterval, true, timeout)));
-                    }
-                    attempt(results, out, "payments exactly-once, 2nd", () -> addRun(results, out,
-                            runs.payments(Report.repeat("exactly-once"), results.payments, DeliveryGuarantee.EXACTLY_ONCE,
-                                    checkpointInterval, true, timeout)));
-                }
+                guaranteesInTurn(results, out, "payments", (variant, guarantee) ->
+                        runs.payments(variant, results.payments, guarantee, checkpointInterval, true, timeout));
                 if (!skip.contains(Part.sql_peer)) {
                     attempt(results, out, "payments Flink SQL peer", () -> addRun(results, out,
                             SqlPeer.run(runs, results.payments, checkpointInterval, timeout)));
@@ -223,17 +213,8 @@ public final class BenchCommand implements Callable<Integer> {
                             Report.print(out, results.rows.get(results.rows.size() - 1));
                         });
                     }
-                    attempt(results, out, "analytics exactly-once", () -> addRun(results, out,
-                            runs.analytics("exactly-once", results.analytics, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
-                    if (!skip.contains(Part.at_least_once)) {
-                        for (String variant : List.of("at-least-once", Report.repeat("at-least-once"))) {
-                            attempt(results, out, "analytics " + variant, () -> addRun(results, out,
-                                    runs.analytics(variant, results.analytics, DeliveryGuarantee.AT_LEAST_ONCE, checkpointInterval, true, timeout)));
-                        }
-                        attempt(results, out, "analytics exactly-once, 2nd", () -> addRun(results, out,
-                                runs.analytics(Report.repeat("exactly-once"), results.analytics, DeliveryGuarantee.EXACTLY_ONCE,
-                                        checkpointInterval, true, timeout)));
-                    }
+                    guaranteesInTurn(results, out, "analytics", (variant, guarantee) ->
+                            runs.analytics(variant, results.analytics, guarantee, checkpointInterval, true, timeout));
                 }
                 out.println();
 
@@ -321,6 +302,29 @@ public final class BenchCommand implements Callable<Integer> {
 
     private interface Step {
         void run() throws Exception;
+    }
+
+    private interface JobRun {
+        JobRuns.Run drain(String variant, DeliveryGuarantee guarantee) throws Exception;
+    }
+
+    /**
+     * A job exactly-once; then, unless at-least-once is skipped, at-least-once twice and
+     * exactly-once again: A B B A, since the JIT is still compiling minutes into the bench and
+     * whichever variant ran second alone would run on faster code.
+     */
+    private void guaranteesInTurn(Report results, PrintWriter out, String job, JobRun run) {
+        List<Map.Entry<String, DeliveryGuarantee>> order = skip.contains(Part.at_least_once)
+                ? List.of(Map.entry("exactly-once", DeliveryGuarantee.EXACTLY_ONCE))
+                : List.of(
+                        Map.entry("exactly-once", DeliveryGuarantee.EXACTLY_ONCE),
+                        Map.entry("at-least-once", DeliveryGuarantee.AT_LEAST_ONCE),
+                        Map.entry(Report.repeat("at-least-once"), DeliveryGuarantee.AT_LEAST_ONCE),
+                        Map.entry(Report.repeat("exactly-once"), DeliveryGuarantee.EXACTLY_ONCE));
+        for (var variant : order) {
+            attempt(results, out, job + " " + variant.getKey(),
+                    () -> addRun(results, out, run.drain(variant.getKey(), variant.getValue())));
+        }
     }
 
     /** Runs one part; a failure is reported and recorded, and the other parts still run. */

@@ -217,8 +217,9 @@ final class JobRuns {
 
     Run drain(String job, String variant, Preload.Loaded input, StreamExecutionEnvironment env, String run,
             LongSupplier visible, long expected, Duration timeout, String settings, long pollMillis) throws Exception {
-        ThreadCpu.Reading threadsAtStart = ThreadCpu.now(local.postgres().serverPid());
+        // The reference work first: it runs on this thread, whose CPU the table would count.
         Machine.Sample start = Machine.Sample.beforeRow();
+        ThreadCpu.Reading threadsAtStart = ThreadCpu.now(local.postgres().serverPid());
         JobClient client = flink.submit(env, run, null);
         try {
             Drain drain = Drain.watch(visible, expected, timeout, start.nanoTime(), pollMillis);
