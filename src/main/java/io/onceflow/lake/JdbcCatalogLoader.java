@@ -68,6 +68,8 @@ final class JdbcCatalogLoader implements CatalogLoader {
     @Override
     public Catalog loadCatalog() {
         Configuration hadoopConf = new Configuration();
+        // Without it Hadoop runs chmod as a child process for every file the lake creates.
+        hadoopConf.set("fs.file.impl", ForklessLocalFileSystem.class.getName());
         JdbcCatalog catalog =
                 new JdbcCatalog(
                         props ->

@@ -22,6 +22,8 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.hadoop.HadoopFileIO;
+import org.apache.iceberg.hadoop.Util;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 
@@ -245,6 +247,20 @@ class LakeCatalogITCase {
             var loader = LakeCatalog.loader(lake.settings, unset);
             assertThatThrownBy(loader::loadCatalog)
                     .hasMessageContaining("is not set; it holds a password");
+        }
+    }
+
+    @Test
+    void theTableWritersGetCreatesLocalFilesWithoutAChildProcessPerFile() throws Exception {
+        try (TestLake lake = TestLake.create("lake_fs")) {
+            Table table = lake.catalog.ensureTable(LakeTables.paymentResults(lake.settings));
+            Table shipped = (Table) InstantiationUtil.clone((java.io.Serializable) SerializableTable.copyOf(table));
+
+            assertThat(shipped.location()).startsWith("file:");
+            assertThat(shipped.io()).isInstanceOf(HadoopFileIO.class);
+            var conf = ((HadoopFileIO) shipped.io()).conf();
+            assertThat(Util.getFs(new org.apache.hadoop.fs.Path(shipped.location()), conf))
+                    .isInstanceOf(ForklessLocalFileSystem.class);
         }
     }
 
