@@ -34,7 +34,8 @@ import java.util.concurrent.locks.LockSupport;
 final class FixedRate {
 
     record Latency(double targetRate, double sentRate, long interval, long measured, double p50, double p99,
-            double p999, double max, Machine.Sample start, Machine.Sample end, boolean drained, RowLatency rows) {}
+            double p999, double max, Machine.Sample start, Machine.Sample end, boolean drained, RowLatency rows,
+            JobRuns.Checkpoints checkpoints) {}
 
     /** From {@code requestedAt} to the commit of the request's row in PostgreSQL's {@code payments}. */
     record RowLatency(long measured, double p50, double p99, double p999, double max) {}
@@ -141,12 +142,14 @@ final class FixedRate {
             Machine.Sample end = Machine.Sample.now();
             long[] latencies = recorder.sorted();
             long[] rows = rowLatencies(runs, measureFrom);
+            JobRuns.Checkpoints checkpoints = runs.checkpoints(started.client().getJobID(), measureFrom);
             return new Latency(rate, sentRate, interval.toMillis(), latencies.length,
                     Stats.percentile(latencies, 0.50), Stats.percentile(latencies, 0.99),
                     Stats.percentile(latencies, 0.999), latencies.length == 0 ? Double.NaN : latencies[latencies.length - 1],
                     start, end, drain.complete(),
                     new RowLatency(rows.length, Stats.percentile(rows, 0.50), Stats.percentile(rows, 0.99),
-                            Stats.percentile(rows, 0.999), rows.length == 0 ? Double.NaN : rows[rows.length - 1]));
+                            Stats.percentile(rows, 0.999), rows.length == 0 ? Double.NaN : rows[rows.length - 1]),
+                    checkpoints);
         } finally {
             runs.cancel(started.client());
         }

@@ -246,6 +246,11 @@ final class JobRuns {
     }
 
     Checkpoints checkpoints(JobID job) throws Exception {
+        return checkpoints(job, Long.MIN_VALUE);
+    }
+
+    /** Completed checkpoints triggered at or after {@code triggeredFromMillis} (epoch ms); the counts are the whole job's. */
+    Checkpoints checkpoints(JobID job, long triggeredFromMillis) throws Exception {
         AccessExecutionGraph graph = flink.miniCluster().getExecutionGraph(job).get(30, TimeUnit.SECONDS);
         var snapshot = graph.getCheckpointStatsSnapshot();
         if (snapshot == null) {
@@ -256,7 +261,7 @@ final class JobRuns {
         long lastState = -1;
         long lastId = -1;
         for (AbstractCheckpointStats stats : snapshot.getHistory().getCheckpoints()) {
-            if (stats.getStatus() == CheckpointStatsStatus.COMPLETED) {
+            if (stats.getStatus() == CheckpointStatsStatus.COMPLETED && stats.getTriggerTimestamp() >= triggeredFromMillis) {
                 durations.add(stats.getEndToEndDuration());
                 checkpointed.add(stats.getCheckpointedSize());
                 if (stats.getCheckpointId() > lastId) {

@@ -140,10 +140,11 @@ final class Report {
     static void print(PrintWriter out, FixedRate.Latency l) {
         out.printf("latency  payments exactly-once  target %s req/s (sent %s/s), checkpoints %d ms: p50 %s ms, p99 %s ms,"
                         + " p99.9 %s ms, max %s ms over %d results%s; PostgreSQL row committed: p50 %s ms, p99 %s ms,"
-                        + " p99.9 %s ms over %d rows; load %s -> %s%n",
+                        + " p99.9 %s ms over %d rows; checkpoints p50 %s ms, p99 %s ms; load %s -> %s%n",
                 number(l.targetRate()), number(l.sentRate()), l.interval(), number(l.p50()), number(l.p99()),
                 number(l.p999()), number(l.max()), l.measured(), l.drained() ? "" : " (NOT DRAINED)",
                 number(l.rows().p50()), number(l.rows().p99()), number(l.rows().p999()), l.rows().measured(),
+                number(l.checkpoints().p50Millis()), number(l.checkpoints().p99Millis()),
                 l.start().loadAverage(), l.end().loadAverage());
         out.flush();
     }
@@ -315,10 +316,11 @@ final class Report {
                     .append(" `read_committed` consumer of `payments.results` receives its result (same clock; duplicates left")
                     .append(" out, they carry their original's time); and to the commit of the request's row in PostgreSQL's")
                     .append(" `payments` (completed and declined payments; PostgreSQL's commit timestamp of the row's transaction,")
-                    .append(" `pg_xact_commit_timestamp(xmin)`, read once after the run). The first seconds (warm-up) are left out.\n\n");
+                    .append(" `pg_xact_commit_timestamp(xmin)`, read once after the run). The first seconds (warm-up) are left out, of the latencies and of the")
+                    .append(" checkpoint durations (trigger to completion, the part of a result's wait that the checkpoint itself adds).\n\n");
             md.append("| target req/s | sent req/s | checkpoint interval ms | results | p50 ms | p99 ms | p99.9 ms | max ms"
-                    + " | PostgreSQL rows | row p50 ms | row p99 ms | row p99.9 ms | CPU stolen | reference work ms | load avg (1 min) |\n");
-            md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+                    + " | PostgreSQL rows | row p50 ms | row p99 ms | row p99.9 ms | checkpoint p50 / p99 ms | CPU stolen | reference work ms | load avg (1 min) |\n");
+            md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
             for (FixedRate.Latency l : latencies) {
                 md.append("| ").append(number(l.targetRate())).append(" | ").append(number(l.sentRate())).append(" | ")
                         .append(l.interval()).append(" | ").append(l.measured()).append(l.drained() ? "" : " (not drained)")
@@ -326,6 +328,7 @@ final class Report {
                         .append(" | ").append(number(l.p999())).append(" | ").append(number(l.max()))
                         .append(" | ").append(l.rows().measured()).append(" | ").append(number(l.rows().p50()))
                         .append(" | ").append(number(l.rows().p99())).append(" | ").append(number(l.rows().p999()))
+                        .append(" | ").append(number(l.checkpoints().p50Millis())).append(" / ").append(number(l.checkpoints().p99Millis()))
                         .append(" | ").append(percent(l.end().machineStolenShareSince(l.start())))
                         .append(" | ").append(decimal(l.start().referenceWorkMillis()))
                         .append(" | ").append(l.start().loadAverage().split(" ")[0]).append(" → ").append(l.end().loadAverage().split(" ")[0])

@@ -2,6 +2,9 @@ package io.onceflow.bench;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class ReportTest {
@@ -76,5 +79,20 @@ class ReportTest {
 
         assertThat(target(report, "payments: price of exactly-once vs at-least-once").met()).isNull();
         assertThat(target(report, "analytics: price of exactly-once vs at-least-once").measured()).isEqualTo("not measured");
+    }
+
+    @Test
+    void aLatencyRowSaysHowLongItsCheckpointsTook() {
+        Machine.Sample sample = new Machine.Sample(0, 0, 100, 0, 200, "1.00 1.00 1.00", 80);
+        FixedRate.Latency latency = new FixedRate.Latency(1_000, 998, 1_000, 50_000, 900, 1_450, 1_600, 1_700,
+                sample, sample, true, new FixedRate.RowLatency(40_000, 880, 1_400, 1_550, 1_650),
+                new JobRuns.Checkpoints(60, 0, 290, 410, 1 << 20, 1 << 16, 1 << 18));
+        Report report = new Report();
+        report.latencies.add(latency);
+
+        StringWriter printed = new StringWriter();
+        Report.print(new PrintWriter(printed), latency);
+        assertThat(printed.toString()).contains("p99 1,450 ms,").contains("checkpoints p50 290 ms, p99 410 ms;");
+        assertThat(report.markdown("chart.svg")).contains("| 1,400 | 1,550 | 290 / 410 |");
     }
 }
