@@ -18,8 +18,8 @@ import java.nio.file.attribute.PosixFilePermissions;
  * for every file and directory it creates (twice per file through the checksum file system: the
  * file and its {@code .crc}). Iceberg creates several files at every checkpoint: each writer's
  * data file, the pre-commit aggregator's manifest, the committer's manifest list and metadata.
- * On a busy two-core machine one such {@code chmod} took 74 ms (median, fork to exit) and the
- * lake writers spent a third of their time waiting for them, all on the checkpoint's critical
+ * On a busy two-core machine one such {@code chmod} took 74 ms (median, fork to exit) and each
+ * lake writer spent about a sixth of its time waiting for them, on the checkpoint's critical
  * path. {@link java.nio.file.Files#setPosixFilePermissions} does the same {@code chmod(2)} in
  * this process.
  *

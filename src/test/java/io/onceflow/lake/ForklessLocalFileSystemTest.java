@@ -42,7 +42,9 @@ class ForklessLocalFileSystemTest {
             // The checksum file system writes the .crc next to the file, with the same permission.
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("table/data/.part-0.parquet.crc"))))
                     .isEqualTo("rw-r-----");
-            assertThat(fs.open(file).readAllBytes()).containsExactly(1, 2, 3);
+            try (var in = fs.open(file)) {
+                assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
+            }
         }
     }
 

@@ -251,7 +251,7 @@ class LakeCatalogITCase {
     }
 
     @Test
-    void theTableWritersGetCreatesLocalFilesWithoutAChildProcessPerFile() throws Exception {
+    void theTableShippedToWritersUsesTheForklessLocalFileSystem() throws Exception {
         try (TestLake lake = TestLake.create("lake_fs")) {
             Table table = lake.catalog.ensureTable(LakeTables.paymentResults(lake.settings));
             Table shipped = (Table) InstantiationUtil.clone((java.io.Serializable) SerializableTable.copyOf(table));
