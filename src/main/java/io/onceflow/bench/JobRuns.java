@@ -17,9 +17,13 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
+import org.apache.flink.runtime.checkpoint.SubtaskStateStats;
+import org.apache.flink.runtime.checkpoint.TaskStateStats;
 import org.apache.flink.runtime.execution.ExecutionState;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.executiongraph.AccessExecutionJobVertex;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+import org.apache.flink.runtime.jobgraph.JobVertexID;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.nio.file.Path;
@@ -27,10 +31,12 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -280,6 +286,49 @@ final class JobRuns {
                 lastState,
                 checkpointed.isEmpty() ? -1 : Math.round(Stats.percentile(checkpointed, 0.50)),
                 checkpointed.isEmpty() ? -1 : checkpointed.get(checkpointed.size() - 1));
+    }
+
+    /**
+     * One stage (job vertex) over a run's checkpoints: when its slowest subtask acknowledged,
+     * counted from the trigger, and its longest synchronous phase, p50 and p90 in milliseconds.
+     * The last stage to acknowledge is the one a checkpoint waits for.
+     */
+    record StageTimes(String stage, double ackP50, double ackP90, double syncP50, double syncP90) {}
+
+    /** {@link StageTimes} of each stage, in topological order, over the completed checkpoints triggered at or after {@code triggeredFromMillis}. */
+    List<StageTimes> checkpointStages(JobID job, long triggeredFromMillis) throws Exception {
+        AccessExecutionGraph graph = flink.miniCluster().getExecutionGraph(job).get(30, TimeUnit.SECONDS);
+        var snapshot = graph.getCheckpointStatsSnapshot();
+        if (snapshot == null) {
+            return List.of();
+        }
+        Map<JobVertexID, List<Long>> acks = new LinkedHashMap<>();
+        Map<JobVertexID, List<Long>> syncs = new LinkedHashMap<>();
+        for (AbstractCheckpointStats stats : snapshot.getHistory().getCheckpoints()) {
+            if (stats.getStatus() != CheckpointStatsStatus.COMPLETED || stats.getTriggerTimestamp() < triggeredFromMillis) {
+                continue;
+            }
+            for (TaskStateStats task : stats.getAllTaskStateStats()) {
+                acks.computeIfAbsent(task.getJobVertexId(), id -> new ArrayList<>())
+                        .add(task.getLatestAckTimestamp() - stats.getTriggerTimestamp());
+                syncs.computeIfAbsent(task.getJobVertexId(), id -> new ArrayList<>())
+                        .add(Arrays.stream(task.getSubtaskStats()).filter(Objects::nonNull)
+                                .mapToLong(SubtaskStateStats::getSyncCheckpointDuration).max().orElse(0));
+            }
+        }
+        List<StageTimes> stages = new ArrayList<>();
+        for (AccessExecutionJobVertex vertex : graph.getVerticesTopologically()) {
+            List<Long> ack = acks.get(vertex.getJobVertexId());
+            if (ack == null) {
+                continue;
+            }
+            List<Long> sync = syncs.get(vertex.getJobVertexId());
+            Collections.sort(ack);
+            Collections.sort(sync);
+            stages.add(new StageTimes(vertex.getName(), Stats.percentile(ack, 0.50), Stats.percentile(ack, 0.90),
+                    Stats.percentile(sync, 0.50), Stats.percentile(sync, 0.90)));
+        }
+        return stages;
     }
 
     /** Whether the job is RUNNING with every task RUNNING. */

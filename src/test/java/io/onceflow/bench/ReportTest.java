@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -83,10 +84,8 @@ class ReportTest {
 
     @Test
     void aLatencyRowSaysHowLongItsCheckpointsTook() {
-        Machine.Sample sample = new Machine.Sample(0, 0, 100, 0, 200, "1.00 1.00 1.00", 80);
-        FixedRate.Latency latency = new FixedRate.Latency(1_000, 998, 1_000, 50_000, 900, 1_450, 1_600, 1_700,
-                sample, sample, true, new FixedRate.RowLatency(40_000, 880, 1_400, 1_550, 1_650),
-                new JobRuns.Checkpoints(60, 0, 290, 410, 1 << 20, 1 << 16, 1 << 18));
+        FixedRate.Latency latency = latency(1_000, new JobRuns.Checkpoints(60, 0, 290, 410, 1 << 20, 1 << 16, 1 << 18),
+                List.of(new JobRuns.StageTimes("Authorize payments per customer", 280, 360, 190, 270)));
         Report report = new Report();
         report.latencies.add(latency);
 
@@ -94,5 +93,29 @@ class ReportTest {
         Report.print(new PrintWriter(printed), latency);
         assertThat(printed.toString()).contains("p99 1,450 ms,").contains("checkpoints p50 290 ms, p99 410 ms;");
         assertThat(report.markdown("chart.svg")).contains("| 1,400 | 1,550 | 290 / 410 |");
+    }
+
+    @Test
+    void checkpointStagesLineUpByNameWithAColumnPerLatencyRun() {
+        Report report = new Report();
+        report.latencies.add(latency(500, JobRuns.Checkpoints.NONE, List.of(
+                new JobRuns.StageTimes("Source: requests", 20, 40, 0, 2),
+                new JobRuns.StageTimes("Authorize payments per customer", 330, 450, 200, 280))));
+        // A later run whose graph lacks a stage leaves that cell empty.
+        report.latencies.add(latency(1_000, JobRuns.Checkpoints.NONE, List.of(
+                new JobRuns.StageTimes("Authorize payments per customer", 280, 360, 190, 270))));
+
+        StringBuilder md = new StringBuilder();
+        report.stageTable(md);
+        assertThat(md.toString())
+                .contains("| stage | 500 ms, 1,000 req/s | 1000 ms, 1,000 req/s |\n| --- | ---: | ---: |\n")
+                .contains("| Source: requests | 20 / 40 (0 / 2) |  |\n")
+                .contains("| Authorize payments per customer | 330 / 450 (200 / 280) | 280 / 360 (190 / 270) |\n");
+    }
+
+    private static FixedRate.Latency latency(long interval, JobRuns.Checkpoints checkpoints, List<JobRuns.StageTimes> stages) {
+        Machine.Sample sample = new Machine.Sample(0, 0, 100, 0, 200, "1.00 1.00 1.00", 80);
+        return new FixedRate.Latency(1_000, 1_000, interval, 50_000, 900, 1_450, 1_600, 1_700, sample, sample, true,
+                new FixedRate.RowLatency(40_000, 880, 1_400, 1_550, 1_650), checkpoints, stages);
     }
 }
