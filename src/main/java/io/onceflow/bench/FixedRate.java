@@ -142,20 +142,17 @@ final class FixedRate {
             Machine.Sample end = Machine.Sample.now();
             long[] latencies = recorder.sorted();
             long[] rows = rowLatencies(runs, measureFrom);
-            JobRuns.Checkpoints checkpoints = runs.checkpoints(started.client().getJobID(), measureFrom);
             // The source's name carries this run's own topic; the report lines stages up across runs by name.
             String topic = started.config().topics().requests();
-            List<JobRuns.StageTimes> stages = runs.checkpointStages(started.client().getJobID(), measureFrom).stream()
-                    .map(t -> new JobRuns.StageTimes(t.stage().replace(topic, "requests"), t.ackP50(), t.ackP90(),
-                            t.syncP50(), t.syncP90()))
-                    .toList();
+            JobRuns.CheckpointHistory checkpoints = runs.checkpointHistory(started.client().getJobID(), measureFrom,
+                    stage -> stage.replace(topic, "requests"));
             return new Latency(rate, sentRate, interval.toMillis(), latencies.length,
                     Stats.percentile(latencies, 0.50), Stats.percentile(latencies, 0.99),
                     Stats.percentile(latencies, 0.999), latencies.length == 0 ? Double.NaN : latencies[latencies.length - 1],
                     start, end, drain.complete(),
                     new RowLatency(rows.length, Stats.percentile(rows, 0.50), Stats.percentile(rows, 0.99),
                             Stats.percentile(rows, 0.999), rows.length == 0 ? Double.NaN : rows[rows.length - 1]),
-                    checkpoints, stages);
+                    checkpoints.totals(), checkpoints.stages());
         } finally {
             runs.cancel(started.client());
         }

@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Runs the real jobs, built by {@link PaymentsJob} and {@link AnalyticsJob} from the shipped job
@@ -252,40 +253,7 @@ final class JobRuns {
     }
 
     Checkpoints checkpoints(JobID job) throws Exception {
-        return checkpoints(job, Long.MIN_VALUE);
-    }
-
-    /** Completed checkpoints triggered at or after {@code triggeredFromMillis} (epoch ms); the counts are the whole job's. */
-    Checkpoints checkpoints(JobID job, long triggeredFromMillis) throws Exception {
-        AccessExecutionGraph graph = flink.miniCluster().getExecutionGraph(job).get(30, TimeUnit.SECONDS);
-        var snapshot = graph.getCheckpointStatsSnapshot();
-        if (snapshot == null) {
-            return Checkpoints.NONE;
-        }
-        List<Long> durations = new ArrayList<>();
-        List<Long> checkpointed = new ArrayList<>();
-        long lastState = -1;
-        long lastId = -1;
-        for (AbstractCheckpointStats stats : snapshot.getHistory().getCheckpoints()) {
-            if (stats.getStatus() == CheckpointStatsStatus.COMPLETED && stats.getTriggerTimestamp() >= triggeredFromMillis) {
-                durations.add(stats.getEndToEndDuration());
-                checkpointed.add(stats.getCheckpointedSize());
-                if (stats.getCheckpointId() > lastId) {
-                    lastId = stats.getCheckpointId();
-                    lastState = stats.getStateSize();
-                }
-            }
-        }
-        Collections.sort(durations);
-        Collections.sort(checkpointed);
-        return new Checkpoints(
-                snapshot.getCounts().getNumberOfCompletedCheckpoints(),
-                snapshot.getCounts().getNumberOfFailedCheckpoints(),
-                Stats.percentile(durations, 0.50),
-                Stats.percentile(durations, 0.99),
-                lastState,
-                checkpointed.isEmpty() ? -1 : Math.round(Stats.percentile(checkpointed, 0.50)),
-                checkpointed.isEmpty() ? -1 : checkpointed.get(checkpointed.size() - 1));
+        return checkpointHistory(job, Long.MIN_VALUE, UnaryOperator.identity()).totals();
     }
 
     /**
@@ -295,18 +263,36 @@ final class JobRuns {
      */
     record StageTimes(String stage, double ackP50, double ackP90, double syncP50, double syncP90) {}
 
-    /** {@link StageTimes} of each stage, in topological order, over the completed checkpoints triggered at or after {@code triggeredFromMillis}. */
-    List<StageTimes> checkpointStages(JobID job, long triggeredFromMillis) throws Exception {
+    /** A run's checkpoints as a whole and by stage, the stages in topological order. */
+    record CheckpointHistory(Checkpoints totals, List<StageTimes> stages) {}
+
+    /**
+     * The completed checkpoints triggered at or after {@code triggeredFromMillis} (epoch ms), from
+     * one read of the job's checkpoint statistics; the counts are the whole job's. {@code
+     * stageName} turns a job vertex's name into the name the report shows.
+     */
+    CheckpointHistory checkpointHistory(JobID job, long triggeredFromMillis, UnaryOperator<String> stageName)
+            throws Exception {
         AccessExecutionGraph graph = flink.miniCluster().getExecutionGraph(job).get(30, TimeUnit.SECONDS);
         var snapshot = graph.getCheckpointStatsSnapshot();
         if (snapshot == null) {
-            return List.of();
+            return new CheckpointHistory(Checkpoints.NONE, List.of());
         }
+        List<Long> durations = new ArrayList<>();
+        List<Long> checkpointed = new ArrayList<>();
         Map<JobVertexID, List<Long>> acks = new LinkedHashMap<>();
         Map<JobVertexID, List<Long>> syncs = new LinkedHashMap<>();
+        long lastState = -1;
+        long lastId = -1;
         for (AbstractCheckpointStats stats : snapshot.getHistory().getCheckpoints()) {
             if (stats.getStatus() != CheckpointStatsStatus.COMPLETED || stats.getTriggerTimestamp() < triggeredFromMillis) {
                 continue;
+            }
+            durations.add(stats.getEndToEndDuration());
+            checkpointed.add(stats.getCheckpointedSize());
+            if (stats.getCheckpointId() > lastId) {
+                lastId = stats.getCheckpointId();
+                lastState = stats.getStateSize();
             }
             for (TaskStateStats task : stats.getAllTaskStateStats()) {
                 acks.computeIfAbsent(task.getJobVertexId(), id -> new ArrayList<>())
@@ -316,6 +302,16 @@ final class JobRuns {
                                 .mapToLong(SubtaskStateStats::getSyncCheckpointDuration).max().orElse(0));
             }
         }
+        Collections.sort(durations);
+        Collections.sort(checkpointed);
+        Checkpoints totals = new Checkpoints(
+                snapshot.getCounts().getNumberOfCompletedCheckpoints(),
+                snapshot.getCounts().getNumberOfFailedCheckpoints(),
+                Stats.percentile(durations, 0.50),
+                Stats.percentile(durations, 0.99),
+                lastState,
+                checkpointed.isEmpty() ? -1 : Math.round(Stats.percentile(checkpointed, 0.50)),
+                checkpointed.isEmpty() ? -1 : checkpointed.get(checkpointed.size() - 1));
         List<StageTimes> stages = new ArrayList<>();
         for (AccessExecutionJobVertex vertex : graph.getVerticesTopologically()) {
             List<Long> ack = acks.get(vertex.getJobVertexId());
@@ -325,10 +321,10 @@ final class JobRuns {
             List<Long> sync = syncs.get(vertex.getJobVertexId());
             Collections.sort(ack);
             Collections.sort(sync);
-            stages.add(new StageTimes(vertex.getName(), Stats.percentile(ack, 0.50), Stats.percentile(ack, 0.90),
-                    Stats.percentile(sync, 0.50), Stats.percentile(sync, 0.90)));
+            stages.add(new StageTimes(stageName.apply(vertex.getName()), Stats.percentile(ack, 0.50),
+                    Stats.percentile(ack, 0.90), Stats.percentile(sync, 0.50), Stats.percentile(sync, 0.90)));
         }
-        return stages;
+        return new CheckpointHistory(totals, stages);
     }
 
     /** Whether the job is RUNNING with every task RUNNING. */
