@@ -57,6 +57,15 @@ import static org.apache.iceberg.types.Types.NestedField.required;
  * <p>Both tables: Parquet (zstd), format version 2, {@code write.target-file-size-bytes} and the
  * commit and snapshot-retention properties from {@link LakeSettings}, and old {@code
  * metadata.json} files deleted after commits (a streaming job commits on every checkpoint).
+ *
+ * <p>Commits never merge manifests ({@code commit.manifest-merge.enabled=false}): by Iceberg's
+ * default every 100th append merges the table's small manifests into one, and a streaming job
+ * appends on every checkpoint on its committer's task thread, so that merge (0.5 to 3 s for 99
+ * manifests in the benchmark) delays the next checkpoint and every Kafka and PostgreSQL commit
+ * waiting for it. Each append adds one small manifest instead, and {@link
+ * LakeMaintenance#rewriteManifests} merges them off the jobs' path ({@code onceflow lake
+ * maintain}, scheduled by {@code deploy/k8s/lake-maintenance-cronjob.yaml}). Unmaintained, the
+ * manifest list grows by one entry per checkpoint and so does the cost of planning a read.
  */
 public final class LakeTables {
 
@@ -166,6 +175,7 @@ public final class LakeTables {
         properties.put(TableProperties.MIN_SNAPSHOTS_TO_KEEP, Integer.toString(settings.snapshotsToKeep()));
         properties.put(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true");
         properties.put(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "100");
+        properties.put(TableProperties.MANIFEST_MERGE_ENABLED, "false");
         return properties;
     }
 }

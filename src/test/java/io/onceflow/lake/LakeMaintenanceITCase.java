@@ -7,8 +7,10 @@ import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -19,11 +21,12 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Compaction, snapshot expiry and stats on a real table: JDBC catalog, local warehouse, Flink. */
+/** Compaction, manifest rewrites, snapshot expiry and stats on a real table: JDBC catalog, local warehouse, Flink. */
 class LakeMaintenanceITCase {
 
     private static final int COMMITS = 20;
@@ -65,6 +68,40 @@ class LakeMaintenanceITCase {
             // A second compaction finds nothing to do.
             assertThat(LakeMaintenance.compact(table, lake.settings.targetFileSize()))
                     .isEqualTo(new LakeMaintenance.Compaction(0, 0));
+        }
+    }
+
+    @Test
+    void manifestRewriteMergesTheManifestOfEachAppendIntoOnePerDayWithTheSameFiles() {
+        try (TestLake lake = TestLake.create("lake_manifests")) {
+            Table table = lake.catalog.ensureTable(LakeTables.paymentResults(lake.settings));
+            // With merging on, Iceberg would merge the manifests at every second append.
+            table.updateProperties().set(TableProperties.MANIFEST_MIN_MERGE_COUNT, "2").commit();
+            smallCommits(table);
+            Set<String> files = TestLake.liveDataFiles(table);
+            List<String> rows = sortedRows(table);
+            assertThat(table.currentSnapshot().dataManifests(table.io()))
+                    .as("appends do not merge manifests: one each").hasSize(COMMITS);
+
+            LakeMaintenance.ManifestRewrite rewrite = LakeMaintenance.rewriteManifests(table);
+
+            // Every append wrote a file into each of the three days; now one manifest per day.
+            assertThat(rewrite).isEqualTo(new LakeMaintenance.ManifestRewrite(COMMITS, 3));
+            List<ManifestFile> perDay = table.currentSnapshot().dataManifests(table.io());
+            assertThat(perDay).hasSize(3).allSatisfy(manifest -> {
+                ManifestFile.PartitionFieldSummary day = manifest.partitions().get(0);
+                assertThat(day.lowerBound()).isEqualTo(day.upperBound());
+            });
+            assertThat(TestLake.liveDataFiles(table)).isEqualTo(files);
+            assertThat(sortedRows(table)).as("the same rows, none lost or doubled").isEqualTo(rows);
+            assertThat(LakeMaintenance.rewriteManifests(table))
+                    .as("nothing new since the last rewrite").isEqualTo(new LakeMaintenance.ManifestRewrite(0, 0));
+
+            TestLake.append(table, rows(table, 1_000, 1_003));
+            assertThat(LakeMaintenance.rewriteManifests(table))
+                    .as("the new append's manifest merged into the days' manifests")
+                    .isEqualTo(new LakeMaintenance.ManifestRewrite(4, 3));
+            assertThat(LakeReader.count(table)).isEqualTo(rows.size() + 3);
         }
     }
 

@@ -50,6 +50,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,6 +62,7 @@ import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A real Flink job (MiniCluster, parallelism 2, checkpoints every 300 ms) writes N numbered
@@ -65,7 +70,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * PostgreSQL and a local warehouse, while {@link FaultInjectingMap} fails it once right after a
  * completed checkpoint (the commit of that checkpoint may or may not have happened when the job
  * restarts) and once in the asynchronous phase of a checkpoint (after the writers closed that
- * checkpoint's files). Then the table must hold each of the N rows once, no Iceberg commit may
+ * checkpoint's files). Meanwhile {@link LakeMaintenance#rewriteManifests} merges the table's
+ * manifests every 200 ms, as scheduled maintenance would, committing between the sink's commits
+ * and its restores. Then the table must hold each of the N rows once, no Iceberg commit may
  * belong to a checkpoint that a restart abandoned, and no data file listed in the manifest of
  * such a checkpoint may be referenced by the table.
  *
@@ -145,7 +152,20 @@ class LakeSinkExactlyOnceITCase {
             LakeSinks.append(results, lake.catalog, LakeTables.PAYMENT_RESULTS, "lake-eo-results");
 
             JobClient client = env.executeAsync("lake-exactly-once-" + seed);
-            client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
+            // What lake maintenance does next to a running job: merge the manifests its commits
+            // leave (they never merge them), committing between its commits and its restores.
+            ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor();
+            Table maintained = lake.catalog.table(LakeTables.PAYMENT_RESULTS);
+            ScheduledFuture<?> rewrites = maintenance.scheduleWithFixedDelay(
+                    () -> LakeMaintenance.rewriteManifests(maintained), 0, 200, TimeUnit.MILLISECONDS);
+            try {
+                client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
+            } finally {
+                maintenance.shutdown();
+            }
+            assertThat(maintenance.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
+            // Shutting down cancels the periodic task; one that failed ended before with its error.
+            assertThatThrownBy(rewrites::get).as("every manifest rewrite succeeded").isInstanceOf(CancellationException.class);
 
             assertThat(Faults.fired(run))
                     .as("both planned faults fired, so the run tested what it claims")
@@ -181,7 +201,12 @@ class LakeSinkExactlyOnceITCase {
                     .as("DUPLICATE results keep their original")
                     .hasSize((rows + 6) / 7);
 
+            List<Snapshot> manifestRewrites = new ArrayList<>();
             for (Snapshot snapshot : table.snapshots()) {
+                if (snapshot.summary().containsKey(LakeMaintenance.MANIFEST_REWRITE_KEY)) {
+                    manifestRewrites.add(snapshot);
+                    continue;
+                }
                 String checkpoint = snapshot.summary().get(LakeMaintenance.FLINK_CHECKPOINT_KEY);
                 assertThat(checkpoint).as("snapshot %s was committed by the sink", snapshot.snapshotId()).isNotNull();
                 long committed = Long.parseLong(checkpoint);
@@ -192,6 +217,8 @@ class LakeSinkExactlyOnceITCase {
                         .as("snapshot %s commits checkpoint %s, which a completed checkpoint covers", snapshot.snapshotId(), committed)
                         .anyMatch(c -> c >= committed);
             }
+
+            assertThat(manifestRewrites).as("manifest rewrites committed while the job ran").isNotEmpty();
 
             Set<Path> live = TestLake.liveDataFiles(table).stream().map(LakeSinkExactlyOnceITCase::path)
                     .collect(Collectors.toSet());
@@ -224,9 +251,9 @@ class LakeSinkExactlyOnceITCase {
             // exist and nothing references them.
             assertThat(onDisk.size()).as("data files on disk, some never committed").isGreaterThan(live.size());
             System.out.printf(
-                    "seed %x: %d rows, %d snapshots, %d live files, %d files on disk, abandoned checkpoints %s,"
-                            + " manifests of abandoned checkpoints %s, partially written %s%n",
-                    seed, rows, count(table.snapshots()), live.size(), onDisk.size(), abandoned,
+                    "seed %x: %d rows, %d snapshots (%d manifest rewrites), %d live files, %d files on disk,"
+                            + " abandoned checkpoints %s, manifests of abandoned checkpoints %s, partially written %s%n",
+                    seed, rows, count(table.snapshots()), manifestRewrites.size(), live.size(), onDisk.size(), abandoned,
                     filesOfAbandonedCheckpoints.entrySet().stream()
                             .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().size())),
                     partiallyWritten);

@@ -112,9 +112,11 @@ final class LakeCommand implements Callable<Integer> {
             name = "maintain",
             mixinStandardHelpOptions = true,
             description = {
-                "Compacts a table's small data files, then expires its old snapshots.",
+                "Compacts a table's small data files, merges its small manifests, then expires its"
+                        + " old snapshots.",
                 "Safe while a job writes the table. The snapshot a running job's sink needs to"
-                        + " restore is never expired."
+                        + " restore is never expired. The jobs' commits never merge manifests, so"
+                        + " run this regularly (deploy/k8s/lake-maintenance-cronjob.yaml)."
             })
     static final class Maintain implements Callable<Integer> {
 
@@ -143,10 +145,13 @@ final class LakeCommand implements Callable<Integer> {
                 description = "Keep at least the last N snapshots. Default: lake.snapshots-to-keep.")
         Integer retainLast;
 
-        @Option(names = "--no-compaction", description = "Only expire snapshots.")
+        @Option(names = "--no-compaction", description = "Leave the data files as they are.")
         boolean noCompaction;
 
-        @Option(names = "--no-expiry", description = "Only compact.")
+        @Option(names = "--no-manifest-rewrite", description = "Leave the manifests as they are.")
+        boolean noManifestRewrite;
+
+        @Option(names = "--no-expiry", description = "Keep every snapshot.")
         boolean noExpiry;
 
         @Override
@@ -162,6 +167,11 @@ final class LakeCommand implements Callable<Integer> {
                     long size = target != null ? target : settings.targetFileSize();
                     LakeMaintenance.Compaction c = LakeMaintenance.compact(opened.table(), size);
                     out.append(String.format("compaction: %d files rewritten into %d%n", c.filesRewritten(), c.filesAdded()));
+                }
+                if (!noManifestRewrite) {
+                    LakeMaintenance.ManifestRewrite m = LakeMaintenance.rewriteManifests(opened.table());
+                    out.append(String.format(
+                            "manifests: %d rewritten into %d%n", m.manifestsRewritten(), m.manifestsAdded()));
                 }
                 if (!noExpiry) {
                     Duration age = expireOlderThan != null ? expireOlderThan : settings.snapshotMaxAge();

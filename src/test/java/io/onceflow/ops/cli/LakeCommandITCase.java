@@ -87,13 +87,16 @@ class LakeCommandITCase {
                 "lake", "maintain", "--config", config.toString(), "--expire-older-than", "0s", "--retain-last", "1",
                 "analytics.events");
         assertThat(maintain.exitCode()).as(maintain.err()).isZero();
-        assertThat(maintain.outLines()).hasSize(2);
+        assertThat(maintain.outLines()).hasSize(3);
         assertThat(maintain.outLines().get(0)).isEqualTo("compaction: 6 files rewritten into 2");
+        // The three appends' manifests (their files now marked deleted) and the compaction's,
+        // into one for the one day.
+        assertThat(maintain.outLines().get(1)).isEqualTo("manifests: 4 rewritten into 1");
         // Everything is older than 0s, but the sink's last commit and what follows it stay.
-        assertThat(maintain.outLines().get(1)).startsWith("expiry: 2 of 4 snapshots expired");
+        assertThat(maintain.outLines().get(2)).startsWith("expiry: 2 of 5 snapshots expired");
 
         CliRun after = CliRun.of("lake", "stats", "--config", config.toString(), "analytics.events");
-        assertThat(after.out()).contains("snapshots         2").contains("rows              30").contains("data files        2");
+        assertThat(after.out()).contains("snapshots         3").contains("rows              30").contains("data files        2");
     }
 
     @Test
