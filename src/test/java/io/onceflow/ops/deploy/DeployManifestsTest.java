@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.onceflow.analytics.AnalyticsConfig;
+import io.onceflow.lake.LakeConfig;
+import io.onceflow.lake.LakeTables;
+import io.onceflow.ops.cli.CliArguments;
 import io.onceflow.ops.jobs.JobSpec;
 import io.onceflow.payments.PaymentsConfig;
 import org.apache.flink.util.TimeUtils;
@@ -33,7 +36,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * RocksDB incremental checkpoints retained on cancellation, the job's parallelism and checkpoint
  * interval, a fixed max parallelism, Prometheus metrics and resources, and arguments that give
  * the job its own file, as the image lays it out, with overrides of settings that exist; the image
- * on the project's Flink version; the dashboard on metrics that exist.
+ * on the project's Flink version; the dashboard on metrics that exist; a maintenance CronJob for
+ * each job's lake table, with that job's image, settings and secret, and arguments the CLI takes.
  */
 class DeployManifestsTest {
 
@@ -79,8 +83,7 @@ class DeployManifestsTest {
                 .isEqualTo("org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
 
         // The job file as the manifest's arguments make it.
-        List<String> args = new ArrayList<>();
-        jobSpec.path("args").forEach(a -> args.add(a.asText()));
+        List<String> args = texts(jobSpec.path("args"));
         assertThat(args).as("job.args").containsSubsequence("--config", IMAGE_JOBS + job + ".yaml");
         Map<String, String> overrides = overrides(args);
         overrides.keySet().forEach(key -> assertThat(exists(jobFile, key))
@@ -122,6 +125,51 @@ class DeployManifestsTest {
             default -> throw new AssertionError("No configuration loader known for job '" + job + "': add it here.");
         };
         assertThat(loadedParallelism).isEqualTo(jobSpec.path("parallelism").asInt());
+    }
+
+    @Test
+    void eachJobsLakeTableIsMaintainedOnAScheduleWithTheJobsOwnSettings() throws Exception {
+        List<JsonNode> cronJobs;
+        try (var documents = YAML.readValues(YAML.createParser(MANIFESTS.resolve("lake-maintenance-cronjob.yaml").toFile()), JsonNode.class)) {
+            cronJobs = documents.readAll();
+        }
+        Map<String, String> maintainedTableByJob = new LinkedHashMap<>();
+        for (JsonNode cronJob : cronJobs) {
+            String name = cronJob.path("metadata").path("name").asText();
+            assertThat(cronJob.path("apiVersion").asText()).as(name).isEqualTo("batch/v1");
+            assertThat(cronJob.path("kind").asText()).as(name).isEqualTo("CronJob");
+            assertThat(cronJob.path("spec").path("concurrencyPolicy").asText())
+                    .as("%s: two runs on one table would race each other's commits", name).isEqualTo("Forbid");
+            JsonNode containers = cronJob.path("spec").path("jobTemplate").path("spec").path("template").path("spec").path("containers");
+            assertThat(containers).as(name).hasSize(1);
+            JsonNode container = containers.get(0);
+            List<String> command = texts(container.path("command"));
+            assertThat(command).as(name).startsWith("java", "-cp", "/opt/flink/usrlib/onceflow-job.jar:/opt/flink/lib/*");
+            assertThat(Class.forName(command.get(command.size() - 1)).getMethod("main", String[].class)).isNotNull();
+
+            List<String> args = texts(container.path("args"));
+            assertThat(CliArguments.commands(args)).as("%s: the CLI accepts %s", name, args).containsExactly("lake", "maintain");
+            int config = args.indexOf("--config");
+            assertThat(config).as(name).isNotNegative();
+            String job = Path.of(args.get(config + 1)).getFileName().toString().replaceFirst("\\.yaml$", "");
+            assertThat(args.get(config + 1)).as(name).isEqualTo(IMAGE_JOBS + job + ".yaml");
+            maintainedTableByJob.put(job, args.get(args.size() - 1));
+
+            // The same image, catalog and warehouse as the job that writes the table.
+            JsonNode deployment = YAML.readTree(MANIFESTS.resolve(job + SUFFIX).toFile());
+            assertThat(container.path("image").asText()).as(name).isEqualTo(deployment.path("spec").path("image").asText());
+            Map<String, String> jobOverrides = overrides(texts(deployment.path("spec").path("job").path("args")));
+            Map<String, String> overrides = overrides(args);
+            assertThat(overrides).as(name).containsKeys("postgres.url", "lake.warehouse");
+            assertThat(jobOverrides).as("%s: --set values of the %s FlinkDeployment", name, job).containsAllEntriesOf(overrides);
+            assertThat(env(container)).as(name).isEqualTo(env(deployment.path("spec").path("podTemplate").path("spec").path("containers").get(0)));
+            assertThat(LakeConfig.load(JOBS.resolve(job + ".yaml"), overrides).lake().warehouse())
+                    .isEqualTo(overrides.get("lake.warehouse"));
+        }
+        assertThat(maintainedTableByJob).isEqualTo(Map.of(
+                "payments", LakeTables.PAYMENT_RESULTS.toString(),
+                "analytics", LakeTables.ANALYTICS_EVENTS.toString()));
+        assertThat(maintainedTableByJob.keySet()).as("every job in jobs/").isEqualTo(names(JOBS, ".yaml"));
     }
 
     @Test
@@ -172,6 +220,24 @@ class DeployManifestsTest {
                     .map(n -> n.substring(0, n.length() - suffix.length()))
                     .collect(Collectors.toCollection(TreeSet::new));
         }
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> texts = new ArrayList<>();
+        array.forEach(item -> texts.add(item.asText()));
+        return texts;
+    }
+
+    /** A container's environment variables that come from secrets: name → secret. */
+    private static Map<String, String> env(JsonNode container) {
+        Map<String, String> secrets = new LinkedHashMap<>();
+        container.path("env").forEach(variable -> {
+            JsonNode secret = variable.path("valueFrom").path("secretKeyRef");
+            if (!secret.isMissingNode()) {
+                secrets.put(variable.path("name").asText(), secret.path("name").asText() + "/" + secret.path("key").asText());
+            }
+        });
+        return secrets;
     }
 
     private static Map<String, String> overrides(List<String> args) {
