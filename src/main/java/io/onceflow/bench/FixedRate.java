@@ -35,7 +35,7 @@ final class FixedRate {
 
     record Latency(double targetRate, double sentRate, long interval, long measured, double p50, double p99,
             double p999, double max, Machine.Sample start, Machine.Sample end, boolean drained, RowLatency rows,
-            JobRuns.Checkpoints checkpoints, List<JobRuns.StageTimes> stages) {}
+            JobRuns.CheckpointHistory checkpoints) {}
 
     /** From {@code requestedAt} to the commit of the request's row in PostgreSQL's {@code payments}. */
     record RowLatency(long measured, double p50, double p99, double p999, double max) {}
@@ -152,7 +152,7 @@ final class FixedRate {
                     start, end, drain.complete(),
                     new RowLatency(rows.length, Stats.percentile(rows, 0.50), Stats.percentile(rows, 0.99),
                             Stats.percentile(rows, 0.999), rows.length == 0 ? Double.NaN : rows[rows.length - 1]),
-                    checkpoints.totals(), checkpoints.stages());
+                    checkpoints);
         } finally {
             runs.cancel(started.client());
         }

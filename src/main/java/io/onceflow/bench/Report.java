@@ -144,7 +144,7 @@ final class Report {
                 number(l.targetRate()), number(l.sentRate()), l.interval(), number(l.p50()), number(l.p99()),
                 number(l.p999()), number(l.max()), l.measured(), l.drained() ? "" : " (NOT DRAINED)",
                 number(l.rows().p50()), number(l.rows().p99()), number(l.rows().p999()), l.rows().measured(),
-                number(l.checkpoints().p50Millis()), number(l.checkpoints().p99Millis()),
+                number(l.checkpoints().totals().p50Millis()), number(l.checkpoints().totals().p99Millis()),
                 l.start().loadAverage(), l.end().loadAverage());
         out.flush();
     }
@@ -153,7 +153,7 @@ final class Report {
     void stageTable(StringBuilder md) {
         Map<String, String[]> cells = new LinkedHashMap<>();
         for (int run = 0; run < latencies.size(); run++) {
-            for (JobRuns.StageTimes stage : latencies.get(run).stages()) {
+            for (JobRuns.StageTimes stage : latencies.get(run).checkpoints().stages()) {
                 cells.computeIfAbsent(stage.stage(), name -> new String[latencies.size()])[run] =
                         number(stage.ackP50()) + " / " + number(stage.ackP90())
                                 + " (" + number(stage.syncP50()) + " / " + number(stage.syncP90()) + ")";
@@ -359,7 +359,7 @@ final class Report {
                         .append(" | ").append(number(l.p999())).append(" | ").append(number(l.max()))
                         .append(" | ").append(l.rows().measured()).append(" | ").append(number(l.rows().p50()))
                         .append(" | ").append(number(l.rows().p99())).append(" | ").append(number(l.rows().p999()))
-                        .append(" | ").append(number(l.checkpoints().p50Millis())).append(" / ").append(number(l.checkpoints().p99Millis()))
+                        .append(" | ").append(number(l.checkpoints().totals().p50Millis())).append(" / ").append(number(l.checkpoints().totals().p99Millis()))
                         .append(" | ").append(percent(l.end().machineStolenShareSince(l.start())))
                         .append(" | ").append(decimal(l.start().referenceWorkMillis()))
                         .append(" | ").append(l.start().loadAverage().split(" ")[0]).append(" → ").append(l.end().loadAverage().split(" ")[0])

@@ -116,6 +116,6 @@ class ReportTest {
     private static FixedRate.Latency latency(long interval, JobRuns.Checkpoints checkpoints, List<JobRuns.StageTimes> stages) {
         Machine.Sample sample = new Machine.Sample(0, 0, 100, 0, 200, "1.00 1.00 1.00", 80);
         return new FixedRate.Latency(1_000, 1_000, interval, 50_000, 900, 1_450, 1_600, 1_700, sample, sample, true,
-                new FixedRate.RowLatency(40_000, 880, 1_400, 1_550, 1_650), checkpoints, stages);
+                new FixedRate.RowLatency(40_000, 880, 1_400, 1_550, 1_650), new JobRuns.CheckpointHistory(checkpoints, stages));
     }
 }
