@@ -33,6 +33,7 @@ import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -95,8 +96,16 @@ public final class BenchCommand implements Callable<Integer> {
 
     // 300,000, not 40,000: with 40,000 single runs of one bench moved with the JIT compilers
     // (docs/benchmarks-profile.md, stop 14).
-    @Option(names = "--warm-up-records", defaultValue = "300000", description = "Records each job drains before the measured runs, not reported, so the measured runs do not pay for class loading and most of the JIT compilation; 0: none (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warm-up-records", defaultValue = "300000", description = "Records each job drains in a warm-up round before the measured runs, not reported, so the measured runs do not pay for class loading and JIT compilation; 0: no warm-up (default: ${DEFAULT-VALUE}).")
     long warmUpRecords;
+
+    // A fixed number of records warmed a slower machine for minutes and a faster one for under
+    // one; what the measured runs need is a JVM that has stopped compiling (stop 15).
+    @Option(names = "--warm-up-jit-share", defaultValue = "10", description = "Warm-up rounds repeat until the JIT compilers took less than this percentage of a round's CPU, at most --warm-up-rounds (default: ${DEFAULT-VALUE}).")
+    double warmUpJitShare;
+
+    @Option(names = "--warm-up-rounds", defaultValue = "6", description = "Most warm-up rounds (default: ${DEFAULT-VALUE}).")
+    int warmUpRounds;
 
     @Option(names = "--state-requests", defaultValue = "0", description = "Payment requests (about one idempotency key each) for the checkpoint runs, incremental and full; 0: the --payments input (default: ${DEFAULT-VALUE}).")
     long stateRequests;
@@ -127,6 +136,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (warmUpRounds < 1 || !(warmUpJitShare > 0 && warmUpJitShare <= 100)) {
+            throw new ParameterException(spec.commandLine(),
+                    "--warm-up-rounds must be at least 1 and --warm-up-jit-share a percentage above 0 and at most 100");
+        }
         PrintWriter out = cli.io().err();
         Path home = Path.of(System.getProperty("onceflow.home", "."));
         Path data = dataDirectory.toAbsolutePath().normalize();
@@ -143,9 +156,7 @@ public final class BenchCommand implements Callable<Integer> {
                         + " unless a row says otherwise; gateway simulator at zero latency, 4%% declines, %.0f%% transient errors;"
                         + " %d customers, %d users; the jobs' shipped settings (jobs/payments.yaml, jobs/analytics.yaml) otherwise",
                 managedMemory, checkpointInterval.toMillis(), gatewayErrors * 100, customers, users)
-                + (warmUpRecords > 0
-                        ? String.format(Locale.ROOT, "; each job first drained %,d records of its own, not reported (JVM warm-up)", warmUpRecords)
-                        : "; no warm-up run: the first run pays for class loading and JIT compilation");
+                + (warmUpRecords > 0 ? "" : "; no warm-up run: the first run pays for class loading and JIT compilation");
         out.printf("onceflow bench: %s, %d cores, %s memory; load average %s%n",
                 Machine.cpuModel(), Machine.cores(), Machine.memory(), results.loadAtStart);
         out.println("Starting Kafka, PostgreSQL and the gateway simulator in " + data + " ...");
@@ -191,7 +202,7 @@ public final class BenchCommand implements Callable<Integer> {
                 // 0. Warm-up: the JVM runs broker, database client, gateway and both jobs, and the
                 // first job to run would otherwise pay for their class loading and JIT compilation.
                 if (warmUpRecords > 0) {
-                    attempt(results, out, "warm-up", () -> warmUp(runs, kafka, warmUpRequests, warmUpEvents, out));
+                    attempt(results, out, "warm-up", () -> results.settings += warmUp(runs, kafka, warmUpRequests, warmUpEvents, out));
                 }
 
                 // 1. Throughput, payments.
@@ -277,20 +288,46 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void warmUp(JobRuns runs, String kafka, String requestsTopic, String eventsTopic, PrintWriter out)
+    /**
+     * Drains {@code --warm-up-records} records through each job, again and again, until the JIT
+     * compilers took less than {@code --warm-up-jit-share} of a round's CPU or {@code
+     * --warm-up-rounds} rounds ran; each round is a fresh job over the same topic, so each does
+     * the same work. Returns what the report's settings say about it.
+     */
+    private String warmUp(JobRuns runs, String kafka, String requestsTopic, String eventsTopic, PrintWriter out)
             throws Exception {
         Preload.Loaded requests = Preload.payments(kafka, requestsTopic, new PaymentWorkload(6, customers, Instant.now()), warmUpRecords);
-        JobRuns.Run payments = runs.payments("warm-up", requests, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout);
-        String analyticsRate = "skipped";
-        if (!skip.contains(Part.analytics)) {
-            Preload.Loaded events = Preload.analytics(kafka, eventsTopic,
-                    new AnalyticsWorkload(7, users, Instant.now(), Duration.ofMillis(10)), warmUpRecords);
-            JobRuns.Run analytics = runs.analytics("warm-up", events, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout);
-            analyticsRate = String.format(Locale.ROOT, "%,.0f events/s", analytics.rate());
+        Preload.Loaded events = skip.contains(Part.analytics) ? null : Preload.analytics(kafka, eventsTopic,
+                new AnalyticsWorkload(7, users, Instant.now(), Duration.ofMillis(10)), warmUpRecords);
+        double jitShare = 1;
+        int round = 0;
+        while (round < warmUpRounds && jitShare * 100 >= warmUpJitShare) {
+            round++;
+            JobRuns.Run payments = runs.payments("warm-up", requests, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout);
+            JobRuns.Run analytics = events == null ? null
+                    : runs.analytics("warm-up", events, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout);
+            jitShare = jitShare(analytics == null ? List.of(payments) : List.of(payments, analytics));
+            out.printf(Locale.ROOT, "warm-up round %d (not reported): %,d records per job; payments %,.0f requests/s, analytics %s;"
+                            + " JIT compilers %.0f%% of the CPU%n",
+                    round, warmUpRecords, payments.rate(),
+                    analytics == null ? "skipped" : String.format(Locale.ROOT, "%,.0f events/s", analytics.rate()), jitShare * 100);
+            out.flush();
         }
-        out.printf(Locale.ROOT, "warm-up (not reported): %,d records per job; payments %,.0f requests/s, analytics %s%n",
-                warmUpRecords, payments.rate(), analyticsRate);
-        out.flush();
+        return String.format(Locale.ROOT,
+                "; each job first drained %,d records of its own in %d warm-up round%s, not reported, until the JIT compilers took"
+                        + " less than %.0f%% of a round's CPU or %d rounds ran: %.0f%% in the last",
+                warmUpRecords, round, round == 1 ? "" : "s", warmUpJitShare, warmUpRounds, jitShare * 100);
+    }
+
+    /** The JIT compilers' share of all CPU the runs measured (the JVM's threads and PostgreSQL). */
+    static double jitShare(List<JobRuns.Run> runs) {
+        long jit = 0;
+        long all = 0;
+        for (JobRuns.Run run : runs) {
+            jit += run.cpuNanosByGroup().getOrDefault(ThreadCpu.JIT, 0L);
+            all += run.cpuNanosByGroup().values().stream().mapToLong(Long::longValue).sum();
+        }
+        return all == 0 ? 0 : (double) jit / all;
     }
 
     private static void addRun(Report results, PrintWriter out, JobRuns.Run run) {
