@@ -162,7 +162,16 @@ class DeployManifestsTest {
             Map<String, String> overrides = overrides(args);
             assertThat(overrides).as(name).containsKeys("postgres.url", "lake.warehouse");
             assertThat(jobOverrides).as("%s: --set values of the %s FlinkDeployment", name, job).containsAllEntriesOf(overrides);
-            assertThat(env(container)).as(name).isEqualTo(env(deployment.path("spec").path("podTemplate").path("spec").path("containers").get(0)));
+            assertThat(secretVariables(container)).as(name)
+                    .isEqualTo(secretVariables(deployment.path("spec").path("podTemplate").path("spec").path("containers").get(0)));
+            // The opens every Flink JVM on Java 17 needs, as the launcher passes them.
+            String javaOptions = "";
+            for (JsonNode variable : container.path("env")) {
+                if (variable.path("name").asText().equals("JDK_JAVA_OPTIONS")) {
+                    javaOptions = variable.path("value").asText();
+                }
+            }
+            assertThat(javaOptions.split("\\s+")).as("%s: JDK_JAVA_OPTIONS", name).contains(launcherOpens());
             assertThat(LakeConfig.load(JOBS.resolve(job + ".yaml"), overrides).lake().warehouse())
                     .isEqualTo(overrides.get("lake.warehouse"));
         }
@@ -228,8 +237,8 @@ class DeployManifestsTest {
         return texts;
     }
 
-    /** A container's environment variables that come from secrets: name → secret. */
-    private static Map<String, String> env(JsonNode container) {
+    /** A container's environment variables that come from secrets: name → secret/key. */
+    private static Map<String, String> secretVariables(JsonNode container) {
         Map<String, String> secrets = new LinkedHashMap<>();
         container.path("env").forEach(variable -> {
             JsonNode secret = variable.path("valueFrom").path("secretKeyRef");
@@ -238,6 +247,17 @@ class DeployManifestsTest {
             }
         });
         return secrets;
+    }
+
+    /** The {@code --add-opens} flags {@code deploy/onceflow} starts every JVM of the CLI with. */
+    private static String[] launcherOpens() throws IOException {
+        Matcher flag = Pattern.compile("--add-opens=\\S+").matcher(Files.readString(Path.of("deploy/onceflow")));
+        List<String> flags = new ArrayList<>();
+        while (flag.find()) {
+            flags.add(flag.group());
+        }
+        assertThat(flags).as("deploy/onceflow's --add-opens").isNotEmpty();
+        return flags.toArray(String[]::new);
     }
 
     private static Map<String, String> overrides(List<String> args) {
