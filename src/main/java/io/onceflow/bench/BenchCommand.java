@@ -325,7 +325,7 @@ public final class BenchCommand implements Callable<Integer> {
         long all = 0;
         for (JobRuns.Run run : runs) {
             jit += run.cpuNanosByGroup().getOrDefault(ThreadCpu.JIT, 0L);
-            all += run.cpuNanosByGroup().values().stream().mapToLong(Long::longValue).sum();
+            all += run.cpuNanos();
         }
         return all == 0 ? 0 : (double) jit / all;
     }

@@ -80,6 +80,11 @@ final class JobRuns {
             return end.processCpuSecondsSince(start) * 1e6 / input.records();
         }
 
+        /** CPU nanoseconds of every {@link ThreadCpu} group together: the JVM's threads and PostgreSQL. */
+        long cpuNanos() {
+            return cpuNanosByGroup.values().stream().mapToLong(Long::longValue).sum();
+        }
+
         /** CPU microseconds per input record of one {@link ThreadCpu} group over the whole run. */
         double cpuMicrosPerRecord(String group) {
             Long nanos = cpuNanosByGroup.get(group);

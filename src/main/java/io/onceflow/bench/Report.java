@@ -438,8 +438,7 @@ final class Report {
             }
             md.append("| **all**");
             ofJob.forEach(run -> md.append(" | **")
-                    .append(decimal(run.cpuNanosByGroup().values().stream().mapToLong(Long::longValue).sum() / 1e3
-                            / run.input().records()))
+                    .append(decimal(run.cpuNanos() / 1e3 / run.input().records()))
                     .append("**"));
             md.append(" |\n\n");
         }
