@@ -32,7 +32,7 @@ import static io.onceflow.config.ConfigException.check;
  *   target-file-size: 128mb
  *   commit-retries: 10
  *   commit-retry-max-wait: 1m
- *   snapshot-max-age: 7d
+ *   snapshot-max-age: 1h
  *   snapshots-to-keep: 100
  *   catalog-postgres:                          # default: the job's postgres section
  *     url: jdbc:postgresql://catalog-db:5432/lake
@@ -54,8 +54,14 @@ import static io.onceflow.config.ConfigException.check;
  *     another writer (compaction, a second job) is retried before the checkpoint fails
  * @param commitRetryMaxWait {@code commit.retry.max-wait-ms}: longest backoff between retries
  * @param snapshotMaxAge snapshots older than this may be expired by maintenance
- *     ({@code history.expire.max-snapshot-age-ms}); keep it above the longest time a job can be
- *     down and restored from a checkpoint, see {@link LakeMaintenance}
+ *     ({@code history.expire.max-snapshot-age-ms}), 1 hour by default. Every commit rewrites the
+ *     table's {@code metadata.json}, which lists every snapshot kept (about 830 bytes each), and a
+ *     job at 1 s checkpoints commits 3,600 snapshots an hour: 7 days would be 500 MB per commit.
+ *     The newest snapshot any Flink sink committed is never expired, however old ({@link
+ *     LakeMaintenance#expireSnapshots}), so a job down for longer restores without a duplicate.
+ *     This age bounds the rest, see {@link LakeSinks}: restoring a checkpoint or savepoint of
+ *     a job whose last commit is not the newest Flink commit (a later run of the job or a
+ *     replay committed since) and is older than this commits that checkpoint's rows again
  * @param snapshotsToKeep snapshots maintenance keeps whatever their age
  *     ({@code history.expire.min-snapshots-to-keep})
  * @param catalogPostgres the database of the JDBC catalog when it is not the job's own
@@ -101,7 +107,7 @@ public record LakeSettings(
         check(
                 commitRetryMaxWait.toMillis() >= 100,
                 "Setting 'lake.commit-retry-max-wait' must be at least 100ms.");
-        snapshotMaxAge = snapshotMaxAge == null ? Duration.ofDays(7) : snapshotMaxAge;
+        snapshotMaxAge = snapshotMaxAge == null ? Duration.ofHours(1) : snapshotMaxAge;
         check(
                 snapshotMaxAge.toMinutes() >= 1,
                 "Setting 'lake.snapshot-max-age' must be at least 1m.");

@@ -61,7 +61,12 @@ import java.util.Set;
  *   <li>That check walks back from the table's current snapshot through its parents. Expiring
  *       the sink's last snapshot, or one between it and the current snapshot, before a restore
  *       makes the check miss and the restored manifest is committed a second time: duplicates.
- *       {@link LakeMaintenance#expireSnapshots} never expires those snapshots.
+ *       {@link LakeMaintenance#expireSnapshots} never expires the newest snapshot of any Flink
+ *       sink nor one after it, which covers a job restoring its own checkpoints however long
+ *       it was down. It does expire the last snapshot of a run that another run of the job, or
+ *       a replay, followed, once it is older than {@code lake.snapshot-max-age}: restoring
+ *       that earlier run's checkpoint or savepoint then commits its manifest again (on top of
+ *       the rows its rewound source writes again anyway).
  * </ul>
  *
  * <p><b>Never change the uid.</b> The committer's state (the manifests of checkpoints not yet

@@ -31,7 +31,7 @@ class LakeSettingsTest {
         assertThat(lake.name()).isEqualTo("onceflow");
         assertThat(lake.targetFileSize()).isEqualTo(128L * 1024 * 1024);
         assertThat(lake.commitRetries()).isEqualTo(10);
-        assertThat(lake.snapshotMaxAge()).isEqualTo(Duration.ofDays(7));
+        assertThat(lake.snapshotMaxAge()).isEqualTo(Duration.ofHours(1));
         assertThat(config.catalogEndpoint().jdbcUrl()).isEqualTo("jdbc:postgresql://127.0.0.1:5432/onceflow");
         // A reference only: the variable is not set here and nothing has read it.
         assertThat(config.catalogEndpoint().password().toString()).contains("ONCEFLOW_POSTGRES_PASSWORD");
