@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -57,7 +58,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Parts that can be left out. */
     enum Part {
-        ceiling, at_least_once, sql_peer, analytics, latency, recovery, full_checkpoints
+        payments, ceiling, at_least_once, sql_peer, analytics, latency, recovery, full_checkpoints
     }
 
     @ParentCommand OnceflowCli cli;
@@ -199,35 +200,36 @@ public final class BenchCommand implements Callable<Integer> {
                 Report.printHeader(out);
                 JobRuns runs = new JobRuns(local, flink, data, home.resolve("jobs/payments.yaml"), home.resolve("jobs/analytics.yaml"));
 
-                // 0. Warm-up: the JVM runs broker, database client, gateway and both jobs, and the
-                // first job to run would otherwise pay for their class loading and JIT compilation.
-                if (warmUpRecords > 0) {
-                    attempt(results, out, "warm-up", () -> results.settings += warmUp(runs, kafka, warmUpRequests, warmUpEvents, out));
-                }
+                // Each job is measured right after its own warm-up, payments first, so that no job's
+                // measured runs follow the other job's warm-up: one JVM runs broker, gateway and
+                // both jobs here, where a deployment gives each job TaskManagers of its own, and
+                // payments drained 300,000 requests at 15,870/s alone but 10,013/s with the
+                // analytics warm-up rounds run in between (docs/benchmarks-profile.md, stop 16).
+                boolean withPayments = !skip.contains(Part.payments);
+                boolean withAnalytics = !skip.contains(Part.analytics);
+                List<String> warmUps = new ArrayList<>();
 
                 // 1. Throughput, payments.
-                if (!skip.contains(Part.ceiling)) {
+                if (withPayments && warmUpRecords > 0) {
+                    attempt(results, out, "payments warm-up", () -> {
+                        Preload.Loaded input = Preload.payments(kafka, warmUpRequests, new PaymentWorkload(6, customers, Instant.now()), warmUpRecords);
+                        warmUps.add(warmUp(out, "payments", "requests/s", () -> runs.payments(
+                                "warm-up", input, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
+                    });
+                }
+                if (withPayments && !skip.contains(Part.ceiling)) {
                     attempt(results, out, "payments ceiling", () -> {
                         results.add(Ceiling.run(kafka, requests, paymentRecords, Ceiling.paymentDecoder()), "payments", results.payments);
                         Report.print(out, results.rows.get(results.rows.size() - 1));
                     });
                 }
-                guaranteesInTurn(results, out, "payments", (variant, guarantee) ->
-                        runs.payments(variant, results.payments, guarantee, checkpointInterval, true, timeout));
-                if (!skip.contains(Part.sql_peer)) {
+                if (withPayments) {
+                    guaranteesInTurn(results, out, "payments", (variant, guarantee) ->
+                            runs.payments(variant, results.payments, guarantee, checkpointInterval, true, timeout));
+                }
+                if (withPayments && !skip.contains(Part.sql_peer)) {
                     attempt(results, out, "payments Flink SQL peer", () -> addRun(results, out,
                             SqlPeer.run(runs, results.payments, checkpointInterval, timeout)));
-                }
-                // 1. Throughput, analytics.
-                if (!skip.contains(Part.analytics)) {
-                    if (!skip.contains(Part.ceiling)) {
-                        attempt(results, out, "analytics ceiling", () -> {
-                            results.add(Ceiling.run(kafka, events, eventRecords, Ceiling.jsonDecoder()), "analytics", results.analytics);
-                            Report.print(out, results.rows.get(results.rows.size() - 1));
-                        });
-                    }
-                    guaranteesInTurn(results, out, "analytics", (variant, guarantee) ->
-                            runs.analytics(variant, results.analytics, guarantee, checkpointInterval, true, timeout));
                 }
                 out.println();
 
@@ -247,7 +249,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
 
                 // 4. Checkpoints with full snapshots (the incremental ones are the throughput runs').
-                if (!skip.contains(Part.full_checkpoints)) {
+                if (withPayments && !skip.contains(Part.full_checkpoints)) {
                     Preload.Loaded state = results.payments;
                     if (stateRequests > 0) {
                         state = Preload.payments(kafka, stateTopic, new PaymentWorkload(4, customers, Instant.now()), stateRequests);
@@ -261,6 +263,34 @@ public final class BenchCommand implements Callable<Integer> {
                     attempt(results, out, "checkpoints full", () -> addRun(results, out,
                             runs.payments("exactly-once, full checkpoints", stateInput, DeliveryGuarantee.EXACTLY_ONCE,
                                     checkpointInterval, false, timeout)));
+                }
+
+                // 1. Throughput, analytics.
+                if (withAnalytics && warmUpRecords > 0) {
+                    attempt(results, out, "analytics warm-up", () -> {
+                        Preload.Loaded input = Preload.analytics(kafka, warmUpEvents,
+                                new AnalyticsWorkload(7, users, Instant.now(), Duration.ofMillis(10)), warmUpRecords);
+                        warmUps.add(warmUp(out, "analytics", "events/s", () -> runs.analytics(
+                                "warm-up", input, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
+                    });
+                }
+                if (withAnalytics) {
+                    if (!skip.contains(Part.ceiling)) {
+                        attempt(results, out, "analytics ceiling", () -> {
+                            results.add(Ceiling.run(kafka, events, eventRecords, Ceiling.jsonDecoder()), "analytics", results.analytics);
+                            Report.print(out, results.rows.get(results.rows.size() - 1));
+                        });
+                    }
+                    guaranteesInTurn(results, out, "analytics", (variant, guarantee) ->
+                            runs.analytics(variant, results.analytics, guarantee, checkpointInterval, true, timeout));
+                }
+                out.println();
+                if (!warmUps.isEmpty()) {
+                    results.settings += String.format(Locale.ROOT,
+                            "; each job was measured right after warm-up rounds of its own, payments first (its latency and"
+                                    + " full-checkpoint runs too, before the analytics warm-up; recovery last), each round %,d records,"
+                                    + " not reported, until the JIT compilers took less than %.0f%% of a round's CPU or %d rounds ran: %s",
+                            warmUpRecords, warmUpJitShare, warmUpRounds, String.join(", ", warmUps));
                 }
 
                 // 3. Recovery, last: it replaces the cluster's TaskManager.
@@ -289,34 +319,22 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Drains {@code --warm-up-records} records through each job, again and again, until the JIT
-     * compilers took less than {@code --warm-up-jit-share} of a round's CPU or {@code
-     * --warm-up-rounds} rounds ran; each round is a fresh job over the same topic, so each does
-     * the same work. Returns what the report's settings say about it.
+     * Drains a fresh job over the same {@code --warm-up-records} records again and again, until
+     * the JIT compilers took less than {@code --warm-up-jit-share} of a round's CPU or {@code
+     * --warm-up-rounds} rounds ran. Returns what the report's settings say about it.
      */
-    private String warmUp(JobRuns runs, String kafka, String requestsTopic, String eventsTopic, PrintWriter out)
-            throws Exception {
-        Preload.Loaded requests = Preload.payments(kafka, requestsTopic, new PaymentWorkload(6, customers, Instant.now()), warmUpRecords);
-        Preload.Loaded events = skip.contains(Part.analytics) ? null : Preload.analytics(kafka, eventsTopic,
-                new AnalyticsWorkload(7, users, Instant.now(), Duration.ofMillis(10)), warmUpRecords);
+    private String warmUp(PrintWriter out, String job, String unit, WarmUpRound round) throws Exception {
         double jitShare = 1;
-        int round = 0;
-        while (round < warmUpRounds && jitShare * 100 >= warmUpJitShare) {
-            round++;
-            JobRuns.Run payments = runs.payments("warm-up", requests, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout);
-            JobRuns.Run analytics = events == null ? null
-                    : runs.analytics("warm-up", events, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout);
-            jitShare = jitShare(analytics == null ? List.of(payments) : List.of(payments, analytics));
-            out.printf(Locale.ROOT, "warm-up round %d (not reported): %,d records per job; payments %,.0f requests/s, analytics %s;"
-                            + " JIT compilers %.0f%% of the CPU%n",
-                    round, warmUpRecords, payments.rate(),
-                    analytics == null ? "skipped" : String.format(Locale.ROOT, "%,.0f events/s", analytics.rate()), jitShare * 100);
+        int rounds = 0;
+        while (rounds < warmUpRounds && jitShare * 100 >= warmUpJitShare) {
+            rounds++;
+            JobRuns.Run run = round.run();
+            jitShare = jitShare(List.of(run));
+            out.printf(Locale.ROOT, "%s warm-up round %d (not reported): %,d records, %,.0f %s; JIT compilers %.0f%% of the CPU%n",
+                    job, rounds, warmUpRecords, run.rate(), unit, jitShare * 100);
             out.flush();
         }
-        return String.format(Locale.ROOT,
-                "; each job first drained %,d records of its own in %d warm-up round%s, not reported, until the JIT compilers took"
-                        + " less than %.0f%% of a round's CPU or %d rounds ran: %.0f%% in the last",
-                warmUpRecords, round, round == 1 ? "" : "s", warmUpJitShare, warmUpRounds, jitShare * 100);
+        return String.format(Locale.ROOT, "%s %d round%s, %.0f%% in the last", job, rounds, rounds == 1 ? "" : "s", jitShare * 100);
     }
 
     /** The JIT compilers' share of all CPU the runs measured (the JVM's threads and PostgreSQL). */
@@ -341,6 +359,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     private interface Step {
         void run() throws Exception;
+    }
+
+    private interface WarmUpRound {
+        JobRuns.Run run() throws Exception;
     }
 
     private interface JobRun {
