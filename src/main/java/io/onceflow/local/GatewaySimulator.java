@@ -194,11 +194,10 @@ public final class GatewaySimulator implements AutoCloseable {
                 new HttpServerOptions()
                         .setHost(host)
                         .setPort(builder.port)
-                        // Like the JDK server before: HTTP/1.1 only (the JDK client asks for an
-                        // h2c upgrade on a new connection, which Vert.x would grant, changing
-                        // what the gateway client and the benchmarks exercise) and the server
-                        // itself answers "Expect: 100-continue".
-                        .setHttp2ClearTextEnabled(false)
+                        // HTTP/1.1 and HTTP/2 over plain http (h2c): the job's client speaks
+                        // the version gateway.http-version names, as against a real gateway.
+                        // The server itself answers "Expect: 100-continue".
+                        .setHttp2ClearTextEnabled(true)
                         .setHandle100ContinueAutomatically(true);
         try {
             this.server =

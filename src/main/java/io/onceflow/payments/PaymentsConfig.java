@@ -91,6 +91,9 @@ public record PaymentsConfig(
      *     subtask; more blocks input
      * @param maxWaitingPerCustomer requests of one customer that may queue behind its call; more
      *     are REJECTED {@code too_many_pending}
+     * @param httpVersion {@code 1.1} (default) or {@code 2}; over {@code https} 2 is negotiated
+     *     and falls back to 1.1, over {@code http} the gateway must speak HTTP/2 (h2c), see
+     *     {@link GatewayOptions.HttpVersion}
      * @param retry backoff between attempts on transient failures
      * @param giveUpAfter how long a payment waits out an open circuit breaker before it is
      *     FAILED; waiting holds the customer's later payments and, at capacity, the input
@@ -102,6 +105,7 @@ public record PaymentsConfig(
             Duration connectTimeout,
             Integer capacity,
             Integer maxWaitingPerCustomer,
+            String httpVersion,
             RetrySettings retry,
             Duration giveUpAfter,
             CircuitBreaker circuitBreaker)
@@ -117,6 +121,10 @@ public record PaymentsConfig(
             circuitBreaker = circuitBreaker == null ? new CircuitBreaker(null, null, null, null, null) : circuitBreaker;
             check(capacity >= 1, "Setting 'gateway.capacity' must be at least 1.");
             check(maxWaitingPerCustomer >= 0, "Setting 'gateway.max-waiting-per-customer' must not be negative.");
+            httpVersion = httpVersion == null ? "1.1" : httpVersion;
+            check(
+                    httpVersion.equals("1.1") || httpVersion.equals("2"),
+                    "Setting 'gateway.http-version' must be 1.1 or 2, but is '" + httpVersion + "'.");
         }
 
         public GatewayOptions options() {
@@ -125,8 +133,12 @@ public record PaymentsConfig(
                         .baseUrl(url)
                         .requestTimeout(requestTimeout)
                         .connectTimeout(connectTimeout)
-                        // One connection per call the authorizer keeps under way.
+                        // HTTP/1.1 needs a connection per call the authorizer keeps under way.
                         .maxConnections(capacity)
+                        .httpVersion(
+                                httpVersion.equals("2")
+                                        ? GatewayOptions.HttpVersion.HTTP_2
+                                        : GatewayOptions.HttpVersion.HTTP_1_1)
                         .failureRateThresholdPercent(circuitBreaker.failureRateThreshold())
                         .slidingWindowSize(circuitBreaker.slidingWindowSize())
                         .minimumNumberOfCalls(circuitBreaker.minimumNumberOfCalls())

@@ -5,6 +5,7 @@ import io.onceflow.config.ConfigLoader;
 import io.onceflow.config.KafkaSettings;
 import io.onceflow.config.RetrySettings;
 import io.onceflow.config.Secret;
+import io.onceflow.enrichment.gateway.GatewayOptions;
 import io.onceflow.sinks.kafka.TransactionalKafkaSinks;
 
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,7 @@ class PaymentsConfigTest {
         assertThat(config.gateway().connectTimeout()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.gateway().capacity()).isEqualTo(200);
         assertThat(config.gateway().maxWaitingPerCustomer()).isEqualTo(1000);
+        assertThat(config.gateway().httpVersion()).isEqualTo("2");
         assertThat(config.gateway().retry())
                 .isEqualTo(
                         new RetrySettings(3, Duration.ofMillis(100), Duration.ofSeconds(2), 2.0));
@@ -145,6 +147,7 @@ class PaymentsConfigTest {
         assertThat(config.idempotency().ttl()).isEqualTo(Duration.ofDays(7));
         assertThat(config.customerLookup().timeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.postgresSink().batchSize()).isEqualTo(500);
+        assertThat(config.gateway().options().httpVersion()).isEqualTo(GatewayOptions.HttpVersion.HTTP_1_1);
         assertThat(config.job().checkpointTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(config.kafka().startingOffsets()).isEqualTo("committed");
         assertThat(config.postgres().endpoint().password()).isEqualTo(Secret.none());
@@ -207,6 +210,7 @@ class PaymentsConfigTest {
                 bad("postgres-sink.batch-size", "0", "postgres-sink.batch-size"),
                 bad("idempotency.ttl", "30s", "idempotency.ttl"),
                 bad("gateway.capacity", "0", "gateway.capacity"),
+                bad("gateway.http-version", "3", "gateway.http-version", "1.1 or 2"),
                 bad("job.paralelism", "2", "job.paralelism", "parallelism", "checkpoint-interval"),
                 bad("kafka.group", "x", "kafka.group", "group-id", "bootstrap-servers"),
                 bad("extra.thing", "x", "extra"),

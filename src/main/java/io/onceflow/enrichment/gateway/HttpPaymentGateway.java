@@ -16,8 +16,10 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.StreamResetException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +48,8 @@ import java.util.function.LongConsumer;
  * <p>The caller never blocks: {@link #authorize} returns a future at once, and the future
  * completes on the client's Vert.x event loop, never on the caller's thread. The client is
  * Vert.x's non-blocking HTTP client on the TaskManager's {@link SharedVertx} event loops, with
- * keep-alive connections (at most {@link GatewayOptions#maxConnections()}). Why not the JDK's
+ * keep-alive connections (at most {@link GatewayOptions#maxConnections()}), over HTTP/1.1 or
+ * HTTP/2 ({@link GatewayOptions.HttpVersion}, which says what each demands of the gateway). Why not the JDK's
  * {@code HttpClient}: its blocking {@code send} needs a thread per attempt in flight, and on Java
  * 17 its {@code sendAsync} hands every response to {@code CompletableFuture}'s default executor,
  * which with 2 CPUs or fewer starts a thread per task (JFR of {@code onceflow bench}: 169,581
@@ -127,8 +130,19 @@ public final class HttpPaymentGateway implements PaymentGateway {
                                                         options.connectTimeout().toMillis()))
                                         .setKeepAlive(true)
                                         // A payment must not be sent somewhere else than configured.
-                                        .setMaxRedirects(0))
-                        .with(new PoolOptions().setHttp1MaxSize(options.maxConnections()))
+                                        .setMaxRedirects(0)
+                                        .setProtocolVersion(
+                                                options.httpVersion() == GatewayOptions.HttpVersion.HTTP_2
+                                                        ? HttpVersion.HTTP_2
+                                                        : HttpVersion.HTTP_1_1)
+                                        // https negotiates the version; plain http speaks HTTP/2
+                                        // from the first byte instead of upgrading each connection.
+                                        .setUseAlpn(true)
+                                        .setHttp2ClearTextUpgrade(false))
+                        .with(
+                                new PoolOptions()
+                                        .setHttp1MaxSize(options.maxConnections())
+                                        .setHttp2MaxSize(options.http2Connections()))
                         .build();
         this.circuitBreaker =
                 CircuitBreaker.of(
@@ -380,6 +394,16 @@ public final class HttpPaymentGateway implements PaymentGateway {
         if (failure instanceof TimeoutException) {
             return new GatewayUnavailableException(
                     "gateway_timeout", "The payment gateway did not answer in time.", failure);
+        }
+        if (failure instanceof StreamResetException reset) {
+            // HTTP/2: the gateway dropped this attempt's stream (overloaded, restarting); the
+            // connection and the other attempts on it live on.
+            return new GatewayUnavailableException(
+                    "gateway_stream_reset",
+                    "The payment gateway reset the attempt's HTTP/2 stream (error code "
+                            + reset.getCode()
+                            + ").",
+                    failure);
         }
         if (failure instanceof IOException || failure instanceof HttpClosedException) {
             return new GatewayUnavailableException(

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class GatewayOptionsTest {
@@ -27,6 +28,7 @@ class GatewayOptionsTest {
                 valid().requestTimeout(Duration.ofMillis(1500))
                         .connectTimeout(Duration.ofMillis(400))
                         .maxConnections(16)
+                        .httpVersion(GatewayOptions.HttpVersion.HTTP_2)
                         .failureRateThresholdPercent(25)
                         .slidingWindowSize(50)
                         .minimumNumberOfCalls(20)
@@ -46,6 +48,7 @@ class GatewayOptionsTest {
 
         assertThat(copy).isEqualTo(options).hasToString(options.toString());
         assertThat(((GatewayOptions) copy).slidingWindowSize()).isEqualTo(50);
+        assertThat(((GatewayOptions) copy).httpVersion()).isEqualTo(GatewayOptions.HttpVersion.HTTP_2);
     }
 
     @Test
@@ -55,8 +58,16 @@ class GatewayOptionsTest {
 
         assertThat(options.baseUrl()).isEqualTo("http://127.0.0.1:8089/psp");
         assertThat(options.requestTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(options.httpVersion()).isEqualTo(GatewayOptions.HttpVersion.HTTP_1_1);
         assertThat(options.minimumNumberOfCalls()).isLessThanOrEqualTo(options.slidingWindowSize());
         assertThat(options.toBuilder().build()).isEqualTo(options);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1, 1", "100, 1", "101, 2", "200, 2"})
+    void http2OpensAConnectionPerHundredAttemptsInFlight(int maxConnections, int connections) {
+        assertThat(valid().maxConnections(maxConnections).build().http2Connections())
+                .isEqualTo(connections);
     }
 
     static Stream<Arguments> badValues() {
@@ -87,6 +98,7 @@ class GatewayOptionsTest {
                 bad(
                         b -> b.maxConnections(0),
                         "The maximum number of connections must be at least 1 but is 0."),
+                bad(b -> b.httpVersion(null), "The HTTP version is missing."),
                 bad(
                         b -> b.failureRateThresholdPercent(0),
                         "failure rate threshold must be above 0 and at most 100"),

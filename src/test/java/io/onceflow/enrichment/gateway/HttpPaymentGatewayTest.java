@@ -33,14 +33,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The HTTP client against the gateway simulator (and a stub server), over real loopback HTTP. */
+/**
+ * The HTTP client against the gateway simulator (and a stub server), over real loopback HTTP/1.1;
+ * {@link HttpPaymentGatewayHttp2Test} runs the same against the simulator over HTTP/2.
+ */
 class HttpPaymentGatewayTest {
 
     private static final Duration ANSWER_DEADLINE = Duration.ofSeconds(5);
     private static final long AMOUNT = 12_50;
 
-    private GatewaySimulator simulator;
-    private HttpPaymentGateway gateway;
+    GatewaySimulator simulator;
+    HttpPaymentGateway gateway;
 
     @BeforeEach
     void startSimulator() throws Exception {
@@ -184,7 +187,7 @@ class HttpPaymentGatewayTest {
         try (StubHttpServer stub = new StubHttpServer(409, "{\"error\":\"request_in_progress\"}")) {
             gateway =
                     HttpPaymentGateway.builder(
-                                    options(stub.baseUrl())
+                                    http11Options(stub.baseUrl())
                                             .slidingWindowSize(2)
                                             .minimumNumberOfCalls(2)
                                             .build())
@@ -338,7 +341,7 @@ class HttpPaymentGatewayTest {
     void refusedConnectionIsTransient() throws Exception {
         gateway.close();
         gateway =
-                HttpPaymentGateway.builder(options("http://127.0.0.1:" + FreePorts.pick()).build())
+                HttpPaymentGateway.builder(http11Options("http://127.0.0.1:" + FreePorts.pick()).build())
                         .build();
 
         GatewayException failure = failureOf(gateway.authorize(request("refused", AMOUNT)));
@@ -361,7 +364,7 @@ class HttpPaymentGatewayTest {
                             });
             try (HttpPaymentGateway hangingUpGateway =
                     HttpPaymentGateway.builder(
-                                    options("http://127.0.0.1:" + hangsUp.getLocalPort()).build())
+                                    http11Options("http://127.0.0.1:" + hangsUp.getLocalPort()).build())
                             .build()) {
 
                 GatewayException failure =
@@ -391,7 +394,7 @@ class HttpPaymentGatewayTest {
     void httpStatusDecidesWhetherToRetry(int status, String expectedType) throws Exception {
         try (StubHttpServer stub = new StubHttpServer(status, "{\"error\":\"stub\"}");
                 HttpPaymentGateway stubGateway =
-                        HttpPaymentGateway.builder(options(stub.baseUrl()).build()).build()) {
+                        HttpPaymentGateway.builder(http11Options(stub.baseUrl()).build()).build()) {
 
             GatewayException failure = failureOf(stubGateway.authorize(request("status", AMOUNT)));
 
@@ -414,7 +417,7 @@ class HttpPaymentGatewayTest {
     void answerThatIsNoDecisionIsRejected(String body) throws Exception {
         try (StubHttpServer stub = new StubHttpServer(200, body);
                 HttpPaymentGateway stubGateway =
-                        HttpPaymentGateway.builder(options(stub.baseUrl()).build()).build()) {
+                        HttpPaymentGateway.builder(http11Options(stub.baseUrl()).build()).build()) {
 
             GatewayException failure =
                     failureOf(stubGateway.authorize(request("malformed", AMOUNT)));
@@ -431,7 +434,7 @@ class HttpPaymentGatewayTest {
                                 200,
                                 "{\"outcome\":\"APPROVED\",\"reference\":\"gw_stub\",\"extra\":1}");
                 HttpPaymentGateway stubGateway =
-                        HttpPaymentGateway.builder(options(stub.baseUrl() + "/psp/").build())
+                        HttpPaymentGateway.builder(http11Options(stub.baseUrl() + "/psp/").build())
                                 .build()) {
 
             GatewayDecision decision =
@@ -513,14 +516,25 @@ class HttpPaymentGatewayTest {
                 .build();
     }
 
-    private static GatewayOptions.Builder options(String baseUrl) {
+    /** The HTTP version of the client against the simulator; a subclass runs every test with 2. */
+    GatewayOptions.HttpVersion httpVersion() {
+        return GatewayOptions.HttpVersion.HTTP_1_1;
+    }
+
+    /** Options for a server that speaks the version under test (the simulator speaks both). */
+    GatewayOptions.Builder options(String baseUrl) {
+        return http11Options(baseUrl).httpVersion(httpVersion());
+    }
+
+    /** Options for the JDK's stub server and raw sockets, which speak HTTP/1.1 only. */
+    static GatewayOptions.Builder http11Options(String baseUrl) {
         return GatewayOptions.builder()
                 .baseUrl(baseUrl)
                 .requestTimeout(Duration.ofSeconds(3))
                 .connectTimeout(Duration.ofSeconds(1));
     }
 
-    private static GatewayRequest request(String key, long amountMinor) {
+    static GatewayRequest request(String key, long amountMinor) {
         return new GatewayRequest(key, "pay-" + key, "cust-1", "merchant-1", amountMinor, "EUR");
     }
 
@@ -554,13 +568,13 @@ class HttpPaymentGatewayTest {
         return keys;
     }
 
-    private static GatewayDecision answerOf(CompletableFuture<GatewayDecision> attempt)
+    static GatewayDecision answerOf(CompletableFuture<GatewayDecision> attempt)
             throws Exception {
         return attempt.get(ANSWER_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The exception the future failed with, as the caller's callback sees it: not wrapped. */
-    private static GatewayException failureOf(CompletableFuture<GatewayDecision> attempt)
+    static GatewayException failureOf(CompletableFuture<GatewayDecision> attempt)
             throws Exception {
         Throwable failure =
                 attempt.handle(
