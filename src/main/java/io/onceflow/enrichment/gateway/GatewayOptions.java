@@ -95,8 +95,9 @@ public final class GatewayOptions implements Serializable {
     }
 
     /**
-     * How many attempts one client has in flight at most, over HTTP/1.1 each on a connection of
-     * its own; attempts beyond it wait for a free connection (their request timeout running).
+     * How many connections to the gateway one client keeps open at most over HTTP/1.1, each
+     * carrying one attempt at a time; attempts beyond it wait for a free connection (their
+     * request timeout running). Over HTTP/2 see {@link #http2Connections()}.
      */
     public int maxConnections() {
         return maxConnections;
@@ -205,8 +206,10 @@ public final class GatewayOptions implements Serializable {
      * connections serve what takes {@code maxConnections} over HTTP/1.1, and a socket read or
      * write serves several attempts: in the benchmark (loopback) the client's event loops and
      * the gateway simulator took 21.0 µs of CPU per payment against 25.2 over HTTP/1.1, about
-     * 3% of a payment's CPU ({@code docs/benchmarks-profile.md}, stop 16). Over {@code https} the version is negotiated (ALPN), so a gateway that offers
-     * only HTTP/1.1 is still reached; over plain {@code http} the client opens every connection
+     * 3% of a payment's CPU ({@code docs/benchmarks-profile.md}, stop 16).
+     *
+     * <p>Over {@code https} the version is negotiated (ALPN), so a gateway that offers only
+     * HTTP/1.1 is still reached; over plain {@code http} the client opens every connection
      * speaking HTTP/2 at once (prior knowledge), so the gateway must speak it (h2c): one that
      * does not fails every attempt as a broken connection, and the circuit opens.
      */
@@ -225,9 +228,9 @@ public final class GatewayOptions implements Serializable {
 
     /**
      * Options with defaults for everything but the base URL. The defaults suit a gateway that
-     * answers in tens of milliseconds: a 2 s attempt, a 1 s connect, up to 200 connections over HTTP/1.1, and a circuit that opens when
-     * half of the last 20 calls (at least 10) failed, stays open 10 s, then lets 3 trial calls
-     * through.
+     * answers in tens of milliseconds: a 2 s attempt, a 1 s connect, HTTP/1.1 with up to 200
+     * connections, and a circuit that opens when half of the last 20 calls (at least 10) failed,
+     * stays open 10 s, then lets 3 trial calls through.
      */
     public static final class Builder {
 

@@ -49,8 +49,8 @@ import java.util.function.LongConsumer;
  * completes on the client's Vert.x event loop, never on the caller's thread. The client is
  * Vert.x's non-blocking HTTP client on the TaskManager's {@link SharedVertx} event loops, with
  * keep-alive connections (at most {@link GatewayOptions#maxConnections()}), over HTTP/1.1 or
- * HTTP/2 ({@link GatewayOptions.HttpVersion}, which says what each demands of the gateway). Why not the JDK's
- * {@code HttpClient}: its blocking {@code send} needs a thread per attempt in flight, and on Java
+ * HTTP/2 ({@link GatewayOptions.HttpVersion} says what each demands of the gateway). Why not
+ * the JDK's {@code HttpClient}: its blocking {@code send} needs a thread per attempt in flight, and on Java
  * 17 its {@code sendAsync} hands every response to {@code CompletableFuture}'s default executor,
  * which with 2 CPUs or fewer starts a thread per task (JFR of {@code onceflow bench}: 169,581
  * threads in one run). Either way its threads and selector took a quarter of a 2-core machine at
