@@ -213,8 +213,8 @@ public final class BenchCommand implements Callable<Integer> {
                 if (withPayments && warmUpRecords > 0) {
                     attempt(results, out, "payments warm-up", () -> {
                         Preload.Loaded input = Preload.payments(kafka, warmUpRequests, new PaymentWorkload(6, customers, Instant.now()), warmUpRecords);
-                        warmUps.add(warmUp(out, "payments", "requests/s", () -> runs.payments(
-                                "warm-up", input, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
+                        warmUps.add(warmUp(out, "payments", "requests/s", (variant, guarantee) ->
+                                runs.payments(variant, input, guarantee, checkpointInterval, true, timeout)));
                     });
                 }
                 if (withPayments && !skip.contains(Part.ceiling)) {
@@ -265,13 +265,13 @@ public final class BenchCommand implements Callable<Integer> {
                                     checkpointInterval, false, timeout)));
                 }
 
-                // 1. Throughput, analytics.
+                // 5. Throughput, analytics, after every part of payments but recovery.
                 if (withAnalytics && warmUpRecords > 0) {
                     attempt(results, out, "analytics warm-up", () -> {
                         Preload.Loaded input = Preload.analytics(kafka, warmUpEvents,
                                 new AnalyticsWorkload(7, users, Instant.now(), Duration.ofMillis(10)), warmUpRecords);
-                        warmUps.add(warmUp(out, "analytics", "events/s", () -> runs.analytics(
-                                "warm-up", input, DeliveryGuarantee.EXACTLY_ONCE, checkpointInterval, true, timeout)));
+                        warmUps.add(warmUp(out, "analytics", "events/s", (variant, guarantee) ->
+                                runs.analytics(variant, input, guarantee, checkpointInterval, true, timeout)));
                     });
                 }
                 if (withAnalytics) {
@@ -323,29 +323,18 @@ public final class BenchCommand implements Callable<Integer> {
      * the JIT compilers took less than {@code --warm-up-jit-share} of a round's CPU or {@code
      * --warm-up-rounds} rounds ran. Returns what the report's settings say about it.
      */
-    private String warmUp(PrintWriter out, String job, String unit, WarmUpRound round) throws Exception {
+    private String warmUp(PrintWriter out, String job, String unit, JobRun round) throws Exception {
         double jitShare = 1;
         int rounds = 0;
         while (rounds < warmUpRounds && jitShare * 100 >= warmUpJitShare) {
             rounds++;
-            JobRuns.Run run = round.run();
-            jitShare = jitShare(List.of(run));
+            JobRuns.Run run = round.drain("warm-up", DeliveryGuarantee.EXACTLY_ONCE);
+            jitShare = run.jitShare();
             out.printf(Locale.ROOT, "%s warm-up round %d (not reported): %,d records, %,.0f %s; JIT compilers %.0f%% of the CPU%n",
                     job, rounds, warmUpRecords, run.rate(), unit, jitShare * 100);
             out.flush();
         }
         return String.format(Locale.ROOT, "%s %d round%s, %.0f%% in the last", job, rounds, rounds == 1 ? "" : "s", jitShare * 100);
-    }
-
-    /** The JIT compilers' share of all CPU the runs measured (the JVM's threads and PostgreSQL). */
-    static double jitShare(List<JobRuns.Run> runs) {
-        long jit = 0;
-        long all = 0;
-        for (JobRuns.Run run : runs) {
-            jit += run.cpuNanosByGroup().getOrDefault(ThreadCpu.JIT, 0L);
-            all += run.cpuNanos();
-        }
-        return all == 0 ? 0 : (double) jit / all;
     }
 
     private static void addRun(Report results, PrintWriter out, JobRuns.Run run) {
@@ -359,10 +348,6 @@ public final class BenchCommand implements Callable<Integer> {
 
     private interface Step {
         void run() throws Exception;
-    }
-
-    private interface WarmUpRound {
-        JobRuns.Run run() throws Exception;
     }
 
     private interface JobRun {

@@ -85,6 +85,12 @@ final class JobRuns {
             return cpuNanosByGroup.values().stream().mapToLong(Long::longValue).sum();
         }
 
+        /** The JIT compilers' share of {@link #cpuNanos()}; 0 for a run that measured no CPU. */
+        double jitShare() {
+            long all = cpuNanos();
+            return all == 0 ? 0 : (double) cpuNanosByGroup.getOrDefault(ThreadCpu.JIT, 0L) / all;
+        }
+
         /** CPU microseconds per input record of one {@link ThreadCpu} group over the whole run. */
         double cpuMicrosPerRecord(String group) {
             Long nanos = cpuNanosByGroup.get(group);

@@ -16,12 +16,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BenchCommandTest {
 
     @Test
-    void theJitShareIsOfAllCpuOfTheRunsTogether() {
-        JobRuns.Run payments = run(Map.of(ThreadCpu.JIT, 30L, "task: Authorize payments per customer", 70L));
-        JobRuns.Run analytics = run(Map.of(ThreadCpu.JIT, 10L, ThreadCpu.POSTGRES, 90L));
-
-        assertThat(BenchCommand.jitShare(List.of(payments, analytics))).isEqualTo(0.2);
-        assertThat(BenchCommand.jitShare(List.of(run(Map.of(ThreadCpu.GC, 5L))))).isZero();
+    void theJitShareIsOfAllCpuOfTheRunPostgresIncluded() {
+        assertThat(run(Map.of(ThreadCpu.JIT, 30L, "task: Authorize payments per customer", 70L)).jitShare()).isEqualTo(0.3);
+        assertThat(run(Map.of(ThreadCpu.JIT, 10L, ThreadCpu.POSTGRES, 90L)).jitShare()).isEqualTo(0.1);
+        assertThat(run(Map.of(ThreadCpu.GC, 5L)).jitShare()).isZero();
+        assertThat(run(Map.of()).jitShare()).isZero();
     }
 
     @Test
