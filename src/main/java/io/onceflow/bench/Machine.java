@@ -107,9 +107,62 @@ final class Machine {
 
     private static final int REFERENCE_INTS = 1 << 20;
 
+    /**
+     * Nanoseconds one thread waits for a load from memory: a walk of dependent loads through
+     * {@value #MEMORY_WALK_BYTES} bytes in random order, the best of three. The bench times it
+     * with the {@link #referenceWorkMillis() reference work}, which stays in the core's own cache
+     * and so does not feel what this does: the cache and memory bandwidth the host shares among
+     * its tenants. A higher figure means every miss of the jobs' (Kafka, RocksDB, the heap) cost
+     * more just then.
+     */
+    static double referenceMemoryNanos() {
+        int[] next = MemoryWalk.CYCLE;
+        double best = Double.MAX_VALUE;
+        int position = 0;
+        for (int round = 0; round < 3; round++) {
+            long start = System.nanoTime();
+            for (int i = 0; i < MEMORY_WALK_LOADS; i++) {
+                position = next[position];
+            }
+            best = Math.min(best, (System.nanoTime() - start) / (double) MEMORY_WALK_LOADS);
+        }
+        // Keeps the walk from being optimised away: its end is consumed.
+        memoryWalkEnd = position;
+        return best;
+    }
+
+    private static final int MEMORY_WALK_BYTES = 64 << 20;
+    private static final int MEMORY_WALK_LOADS = 1 << 20;
+    @SuppressWarnings("unused")
+    private static volatile int memoryWalkEnd;
+
+    /** The walk's cycle, built on first use and kept: building it takes longer than walking it. */
+    private static final class MemoryWalk {
+        static final int[] CYCLE = randomCycle(MEMORY_WALK_BYTES / Integer.BYTES, 20261126L);
+    }
+
+    /**
+     * A random permutation of {@code 0..n-1} that is one cycle through all of them (Sattolo's
+     * algorithm), so that following it from any index visits every index before it returns.
+     */
+    static int[] randomCycle(int n, long seed) {
+        int[] next = new int[n];
+        for (int i = 0; i < n; i++) {
+            next[i] = i;
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i);
+            int swapped = next[i];
+            next[i] = next[j];
+            next[j] = swapped;
+        }
+        return next;
+    }
+
     /** A reading of the counters, to take the difference of two. */
     record Sample(long nanoTime, long processCpuNanos, long machineBusyTicks, long machineStolenTicks,
-            long machineTotalTicks, String loadAverage, double referenceWorkMillis) {
+            long machineTotalTicks, String loadAverage, double referenceWorkMillis, double referenceMemoryNanos) {
 
         /** The counters now; no reference work (NaN). */
         static Sample now() {
@@ -117,16 +170,21 @@ final class Machine {
                 return of(System.nanoTime(), Machine.processCpuNanos(),
                         Files.readAllLines(Path.of("/proc/stat")).get(0), Machine.loadAverage());
             } catch (IOException | RuntimeException e) {
-                return new Sample(System.nanoTime(), Machine.processCpuNanos(), -1, -1, -1, Machine.loadAverage(), Double.NaN);
+                return new Sample(System.nanoTime(), Machine.processCpuNanos(), -1, -1, -1, Machine.loadAverage(),
+                        Double.NaN, Double.NaN);
             }
         }
 
-        /** The counters at the start of a measured row, after timing the {@link #referenceWorkMillis() reference work}. */
+        /**
+         * The counters at the start of a measured row, after timing the {@link #referenceWorkMillis()
+         * reference work} and the {@link #referenceMemoryNanos() memory walk}.
+         */
         static Sample beforeRow() {
             double reference = Machine.referenceWorkMillis();
+            double memory = Machine.referenceMemoryNanos();
             Sample sample = now();
             return new Sample(sample.nanoTime, sample.processCpuNanos, sample.machineBusyTicks, sample.machineStolenTicks,
-                    sample.machineTotalTicks, sample.loadAverage, reference);
+                    sample.machineTotalTicks, sample.loadAverage, reference, memory);
         }
 
         /**
@@ -144,7 +202,7 @@ final class Machine {
             }
             long idle = Long.parseLong(cpu[4]) + (cpu.length > 5 ? Long.parseLong(cpu[5]) : 0);
             long stolen = cpu.length > 8 ? Long.parseLong(cpu[8]) : 0;
-            return new Sample(nanoTime, processCpuNanos, sum - idle, stolen, sum, loadAverage, Double.NaN);
+            return new Sample(nanoTime, processCpuNanos, sum - idle, stolen, sum, loadAverage, Double.NaN, Double.NaN);
         }
 
         /** Seconds of CPU this JVM used since {@code start}. */

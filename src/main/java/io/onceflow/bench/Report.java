@@ -21,7 +21,7 @@ final class Report {
     /** One throughput row: a job's run or a ceiling. */
     record Row(String job, String variant, long records, double megabytes, double rate, double wallSeconds,
             double cpuMicrosPerRecord, double busyCores, double stolenShare, double referenceMillis,
-            JobRuns.Checkpoints checkpoints, String loadStart, String loadEnd, String settings, boolean complete) {
+            double referenceMemoryNanos, JobRuns.Checkpoints checkpoints, String loadStart, String loadEnd, String settings, boolean complete) {
 
         double perCore() {
             return rate / Machine.cores();
@@ -52,7 +52,7 @@ final class Report {
                 ceiling.records() / ceiling.seconds(), ceiling.seconds(),
                 ceiling.end().processCpuSecondsSince(ceiling.start()) * 1e6 / ceiling.records(),
                 ceiling.end().machineBusyCoresSince(ceiling.start()), ceiling.end().machineStolenShareSince(ceiling.start()),
-                ceiling.start().referenceWorkMillis(), JobRuns.Checkpoints.NONE,
+                ceiling.start().referenceWorkMillis(), ceiling.start().referenceMemoryNanos(), JobRuns.Checkpoints.NONE,
                 ceiling.start().loadAverage(), ceiling.end().loadAverage(), "one thread, read_committed",
                 ceiling.records() >= input.records()));
     }
@@ -61,7 +61,8 @@ final class Report {
         runs.add(run);
         rows.add(new Row(run.job(), run.variant(), run.input().records(), run.input().megabytes(), run.rate(),
                 run.drain().wallSeconds(), run.processCpuMicrosPerRecord(), run.end().machineBusyCoresSince(run.start()),
-                run.end().machineStolenShareSince(run.start()), run.start().referenceWorkMillis(), run.checkpoints(),
+                run.end().machineStolenShareSince(run.start()), run.start().referenceWorkMillis(),
+                run.start().referenceMemoryNanos(), run.checkpoints(),
                 run.start().loadAverage(), run.end().loadAverage(), run.settings(),
                 run.drain().complete()));
     }
@@ -119,18 +120,18 @@ final class Report {
 
     // ---------------------------------------------------------------- terminal
 
-    static final String TABLE_FORMAT = "%-10s %-40s %9s %10s %9s %7s %6s %8s %8s %6s %6s %9s %5s %14s%n";
+    static final String TABLE_FORMAT = "%-10s %-40s %9s %10s %9s %7s %6s %8s %8s %6s %6s %6s %9s %5s %14s%n";
 
     static void printHeader(PrintWriter out) {
         out.printf(TABLE_FORMAT, "job", "variant", "records", "rec/s", "rec/s/core", "MB/s", "wall s",
-                "CPU us/r", "busy cpu", "stolen", "ref ms", "ckpt p50/99", "ckpts", "load avg");
+                "CPU us/r", "busy cpu", "stolen", "ref ms", "mem ns", "ckpt p50/99", "ckpts", "load avg");
     }
 
     static void print(PrintWriter out, Row row) {
         out.printf(TABLE_FORMAT, row.job(), row.variant() + (row.complete() ? "" : " (INCOMPLETE)"), row.records(),
                 number(row.rate()), number(row.perCore()), decimal(row.megabytesPerSecond()), decimal(row.wallSeconds()),
                 decimal(row.cpuMicrosPerRecord()), decimal(row.busyCores()), percent(row.stolenShare()),
-                decimal(row.referenceMillis()),
+                decimal(row.referenceMillis()), decimal(row.referenceMemoryNanos()),
                 row.checkpoints().completed() == 0 ? "-" : number(row.checkpoints().p50Millis()) + "/" + number(row.checkpoints().p99Millis()),
                 row.checkpoints().completed() == 0 ? "-" : Long.toString(row.checkpoints().completed()),
                 row.loadStart().split(" ")[0] + "->" + row.loadEnd().split(" ")[0]);
@@ -285,13 +286,16 @@ final class Report {
                 .append(" rows in PostgreSQL. The rate runs from the first outputs visible to the last (start-up left out; with exactly-once")
                 .append(" outputs appear once per checkpoint, so a run must span many intervals); *wall s* is from submission to the last output visible. *CPU us/rec* is the")
                 .append(" benchmark JVM's CPU time (Flink, broker, gateway) per input record; PostgreSQL's own CPU is not in it.")
-                .append(" Two columns say how fast the machine itself was: *CPU stolen* is the share of its CPU time the")
-                .append(" hypervisor gave to others during the row (steal, from /proc/stat), and *reference work ms* is one")
+                .append(" Three columns say how fast the machine itself was: *CPU stolen* is the share of its CPU time the")
+                .append(" hypervisor gave to others during the row (steal, from /proc/stat); *reference work ms* is one")
                 .append(" thread sorting the same 2^20 integers (best of three), timed right before the row while no job runs")
                 .append(" (the JVM's JIT compilers, still working through their queue, and PostgreSQL's background processes may):")
-                .append(" a higher figure means one thread got less out of the machine just then.\n\n");
-        md.append("| job | variant | records | rec/s | rec/s per core | MB/s | share of ceiling | job / peer | wall s | CPU us/rec | busy cores | CPU stolen | reference work ms | checkpoints p50 / p99 ms | load avg (1 min) |\n");
-        md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+                .append(" a higher figure means one thread got less out of the machine just then; *memory ns* is one thread's")
+                .append(" wait for a load from memory (a walk of dependent loads through 64 MiB in random order, best of three),")
+                .append(" timed with it. The sort stays in the core's own cache; the walk feels the cache and memory bandwidth")
+                .append(" the host shares among its tenants, which every miss of the jobs (Kafka, RocksDB, the heap) pays for.\n\n");
+        md.append("| job | variant | records | rec/s | rec/s per core | MB/s | share of ceiling | job / peer | wall s | CPU us/rec | busy cores | CPU stolen | reference work ms | memory ns | checkpoints p50 / p99 ms | load avg (1 min) |\n");
+        md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         for (Row row : rows) {
             Row ceiling = find(row.job(), "ceiling");
             double peer = rate(row.job(), "Flink SQL peer");
@@ -307,6 +311,7 @@ final class Report {
                     .append(" | ").append(decimal(row.busyCores()))
                     .append(" | ").append(percent(row.stolenShare()))
                     .append(" | ").append(decimal(row.referenceMillis()))
+                    .append(" | ").append(decimal(row.referenceMemoryNanos()))
                     .append(" | ").append(row.checkpoints().completed() == 0 ? "" : number(row.checkpoints().p50Millis()) + " / " + number(row.checkpoints().p99Millis()))
                     .append(" | ").append(row.loadStart().split(" ")[0]).append(" → ").append(row.loadEnd().split(" ")[0])
                     .append(" |\n");
@@ -350,8 +355,8 @@ final class Report {
                     .append(" `pg_xact_commit_timestamp(xmin)`, read once after the run). The first seconds (warm-up) are left out, of the latencies and of the")
                     .append(" checkpoint durations (trigger to completion, the part of a result's wait that the checkpoint itself adds).\n\n");
             md.append("| target req/s | sent req/s | checkpoint interval ms | results | p50 ms | p99 ms | p99.9 ms | max ms"
-                    + " | PostgreSQL rows | row p50 ms | row p99 ms | row p99.9 ms | checkpoint p50 / p99 ms | CPU stolen | reference work ms | load avg (1 min) |\n");
-            md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+                    + " | PostgreSQL rows | row p50 ms | row p99 ms | row p99.9 ms | checkpoint p50 / p99 ms | CPU stolen | reference work ms | memory ns | load avg (1 min) |\n");
+            md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
             for (FixedRate.Latency l : latencies) {
                 md.append("| ").append(number(l.targetRate())).append(" | ").append(number(l.sentRate())).append(" | ")
                         .append(l.interval()).append(" | ").append(l.measured()).append(l.drained() ? "" : " (not drained)")
@@ -362,6 +367,7 @@ final class Report {
                         .append(" | ").append(number(l.checkpoints().totals().p50Millis())).append(" / ").append(number(l.checkpoints().totals().p99Millis()))
                         .append(" | ").append(percent(l.end().machineStolenShareSince(l.start())))
                         .append(" | ").append(decimal(l.start().referenceWorkMillis()))
+                        .append(" | ").append(decimal(l.start().referenceMemoryNanos()))
                         .append(" | ").append(l.start().loadAverage().split(" ")[0]).append(" → ").append(l.end().loadAverage().split(" ")[0])
                         .append(" |\n");
             }

@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReportTest {
 
     private static Report.Row row(String job, String variant, double rate, boolean complete) {
-        return new Report.Row(job, variant, 40_000, 4.5, rate, 10, 500, 2, 0, 80, JobRuns.Checkpoints.NONE,
+        return new Report.Row(job, variant, 40_000, 4.5, rate, 10, 500, 2, 0, 80, 150, JobRuns.Checkpoints.NONE,
                 "1.0 1.0 1.0", "1.0 1.0 1.0", "test", complete);
     }
 
@@ -92,7 +92,23 @@ class ReportTest {
         StringWriter printed = new StringWriter();
         Report.print(new PrintWriter(printed), latency);
         assertThat(printed.toString()).contains("p99 1,450 ms,").contains("checkpoints p50 290 ms, p99 410 ms;");
-        assertThat(report.markdown("chart.svg")).contains("| 1,400 | 1,550 | 290 / 410 |");
+        assertThat(report.markdown("chart.svg")).contains("| 1,400 | 1,550 | 290 / 410 |")
+                .contains("| n/a | 80.0 | 150.0 | 1.00 → 1.00 |");
+    }
+
+    @Test
+    void aThroughputRowSaysHowFastTheMachineWasBeforeIt() {
+        Report report = new Report();
+        Report.Row row = row("payments", "exactly-once", 10_000, true);
+        report.rows.add(row);
+
+        StringWriter printed = new StringWriter();
+        Report.printHeader(new PrintWriter(printed));
+        Report.print(new PrintWriter(printed), row);
+        assertThat(printed.toString()).contains("ref ms mem ns").contains(" 80.0  150.0 ");
+        assertThat(report.markdown("chart.svg"))
+                .contains("| CPU stolen | reference work ms | memory ns |")
+                .contains("| 0.0% | 80.0 | 150.0 |");
     }
 
     @Test
@@ -114,7 +130,7 @@ class ReportTest {
     }
 
     private static FixedRate.Latency latency(long interval, JobRuns.Checkpoints checkpoints, List<JobRuns.StageTimes> stages) {
-        Machine.Sample sample = new Machine.Sample(0, 0, 100, 0, 200, "1.00 1.00 1.00", 80);
+        Machine.Sample sample = new Machine.Sample(0, 0, 100, 0, 200, "1.00 1.00 1.00", 80, 150);
         return new FixedRate.Latency(1_000, 1_000, interval, 50_000, 900, 1_450, 1_600, 1_700, sample, sample, true,
                 new FixedRate.RowLatency(40_000, 880, 1_400, 1_550, 1_650), new JobRuns.CheckpointHistory(checkpoints, stages));
     }
