@@ -6,7 +6,6 @@ import io.onceflow.analytics.model.AnalyticsMinute;
 import io.onceflow.sinks.postgres.PostgresSink;
 import io.onceflow.sinks.postgres.PostgresStatement;
 
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -25,7 +24,9 @@ import java.util.TreeMap;
  * received ({@code + 1} in the statement itself). Exactly-once shows in their equality: each
  * firing is committed once, so a row fired n times was written n times; a replayed or
  * duplicated transaction would make {@code updates} exceed {@code firing}. The statement never
- * leaves a row unchanged, so {@code rowsSkippedByConflict} stays zero by construction.
+ * leaves a row unchanged, so {@code rowsSkippedByConflict} stays zero by construction. An upsert
+ * runs one row per statement ({@link PostgresStatement#of}): in one multi-row statement a
+ * re-firing of the same row would fail it.
  *
  * <p>Pitfall: a prepared transaction holds its rows' locks until its checkpoint completes. A
  * re-firing of the same row in the next checkpoint waits for that commit; the writer therefore
@@ -61,16 +62,16 @@ public final class AnalyticsMinuteRows {
                 .build();
     }
 
-    private static void bind(PreparedStatement statement, AnalyticsMinute minute) throws SQLException {
-        statement.setString(1, minute.getEventType());
-        statement.setObject(2, OffsetDateTime.ofInstant(minute.getWindowStart(), ZoneOffset.UTC));
-        statement.setLong(3, minute.getEvents());
-        statement.setLong(4, minute.getUniqueUsers());
+    private static void bind(PostgresStatement.Row row, AnalyticsMinute minute) throws SQLException {
+        row.setString(1, minute.getEventType());
+        row.setObject(2, OffsetDateTime.ofInstant(minute.getWindowStart(), ZoneOffset.UTC));
+        row.setLong(3, minute.getEvents());
+        row.setLong(4, minute.getUniqueUsers());
         try {
-            statement.setString(5, JSON.writeValueAsString(new TreeMap<>(minute.getRevenueByCurrency())));
+            row.setString(5, JSON.writeValueAsString(new TreeMap<>(minute.getRevenueByCurrency())));
         } catch (JsonProcessingException e) {
             throw new SQLException("Revenue of " + minute.getEventType() + " cannot be written as JSON", e);
         }
-        statement.setInt(6, minute.getFiring());
+        row.setInt(6, minute.getFiring());
     }
 }

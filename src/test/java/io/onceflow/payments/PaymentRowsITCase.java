@@ -9,6 +9,7 @@ import io.onceflow.postgres.Migrations;
 import io.onceflow.postgres.PostgresEndpoint;
 import io.onceflow.records.SourcePosition;
 import io.onceflow.sinks.postgres.PostgresStatement;
+import io.onceflow.sinks.postgres.RowBatch;
 import io.onceflow.testing.TestServices;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -22,13 +23,15 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The statement the PostgreSQL sink writes payments with, run as the sink runs it (prepared, one
- * record bound at a time) against the real schema the migrations create.
+ * The statements the PostgreSQL sink writes payments with, run as the sink runs them ({@link
+ * RowBatch}: one row or many per statement) against the real schema the migrations create.
  */
 class PaymentRowsITCase {
 
@@ -112,19 +115,59 @@ class PaymentRowsITCase {
         }
     }
 
-    /**
-     * Runs the statement the sink runs, in a session whose time zone is far from UTC: a timestamp
-     * bound without its offset would land hours off.
-     */
+    @Test
+    void manyPaymentsGoInMultiRowStatementsEachColumnInPlace() throws SQLException {
+        List<PaymentResult> results = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            boolean declined = i % 3 == 0;
+            results.add(result("customer-" + i, "k" + i, declined ? PaymentStatus.DECLINED : PaymentStatus.COMPLETED,
+                    declined ? "insufficient_funds" : null, declined ? null : "gw-" + i, i % 4, 1000 + i));
+        }
+        // a replay of two of them inside the same batch
+        results.add(results.get(5));
+        results.add(results.get(299));
+
+        RowBatch.Sent sent = insert(results);
+
+        assertThat(sent.rows()).isEqualTo(302);
+        assertThat(sent.unchanged()).isEqualTo(2);
+        assertThat(count()).isEqualTo(300);
+        try (Connection connection = database.connect()) {
+            for (int i : new int[] {0, 127, 128, 255, 256, 299}) {
+                PaymentResult expected = results.get(i);
+                try (ResultSet row = selectRow(connection, expected.getPaymentId())) {
+                    assertThat(row.getString("customer_id")).isEqualTo("customer-" + i);
+                    assertThat(row.getString("idempotency_key")).isEqualTo("k" + i);
+                    assertThat(row.getString("status")).isEqualTo(expected.getStatus().name());
+                    assertThat(row.getString("decline_reason")).isEqualTo(expected.getReason());
+                    assertThat(row.getString("gateway_reference")).isEqualTo(expected.getGatewayReference());
+                    assertThat(row.getInt("source_partition")).isEqualTo(i % 4);
+                    assertThat(row.getLong("source_offset")).isEqualTo(1000L + i);
+                    assertThat(row.getLong("processed_at_ms")).isEqualTo(PROCESSED.toEpochMilli());
+                }
+            }
+        }
+    }
+
     private int insert(PaymentResult result) throws SQLException {
+        return (int) insert(List.of(result)).changed();
+    }
+
+    /**
+     * Runs the statements the sink runs ({@link RowBatch}, all results in one send), in a session
+     * whose time zone is far from UTC: a timestamp bound without its offset would land hours off.
+     */
+    private RowBatch.Sent insert(List<PaymentResult> results) throws SQLException {
         PostgresStatement<PaymentResult> statement = PaymentRows.statement();
         try (Connection connection = database.connect()) {
             try (Statement session = connection.createStatement()) {
                 session.execute("SET TIME ZONE 'Pacific/Chatham'");
             }
-            try (PreparedStatement insert = connection.prepareStatement(statement.sql())) {
-                statement.binder().bind(insert, result);
-                return insert.executeUpdate();
+            try (RowBatch<PaymentResult> batch = new RowBatch<>(connection, statement)) {
+                for (PaymentResult result : results) {
+                    batch.add(result);
+                }
+                return batch.send();
             }
         }
     }

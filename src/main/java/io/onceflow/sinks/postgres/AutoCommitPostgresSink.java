@@ -8,14 +8,13 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
 
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 
 /**
- * An at-least-once PostgreSQL sink: the same statement as {@link PostgresSink}, sent in JDBC
- * batches and committed in ordinary transactions whenever a batch is full and at every checkpoint
- * barrier ({@link SinkWriter#flush}), so rows become visible at once and a restore writes again
- * the rows since the last checkpoint. No prepared transactions, no commit markers.
+ * An at-least-once PostgreSQL sink: the same statement as {@link PostgresSink}, sent the same way
+ * ({@link RowBatch}) and committed in ordinary transactions whenever a batch is full and at every
+ * checkpoint barrier ({@link SinkWriter#flush}), so rows become visible at once and a restore
+ * writes again the rows since the last checkpoint. No prepared transactions, no commit markers.
  *
  * <p>Only what the benchmark compares the two-phase-commit sink against: with a statement that
  * is idempotent ({@code ON CONFLICT DO NOTHING}) the replayed rows are skipped, with an upsert
@@ -49,26 +48,23 @@ public final class AutoCommitPostgresSink<IN> implements Sink<IN> {
 
     private static final class Writer<IN> implements SinkWriter<IN> {
         private final Connection connection;
-        private final PreparedStatement prepared;
-        private final PostgresStatement.Binder<IN> binder;
+        private final RowBatch<IN> batch;
         private final int batchSize;
-        private int pending;
 
         Writer(Connection connection, PostgresStatement<IN> statement, int batchSize) throws SQLException {
             this.connection = connection;
             connection.setAutoCommit(false);
-            this.prepared = connection.prepareStatement(statement.sql());
-            this.binder = statement.binder();
+            this.batch = new RowBatch<>(connection, statement);
             this.batchSize = batchSize;
         }
 
         @Override
         public void write(IN element, Context context) throws IOException {
             try {
-                binder.bind(prepared, element);
-                prepared.addBatch();
-                if (++pending >= batchSize) {
-                    commit();
+                batch.add(element);
+                if (batch.size() >= batchSize) {
+                    batch.sendWholeStatements();
+                    connection.commit();
                 }
             } catch (SQLException e) {
                 throw new IOException("Writing to PostgreSQL failed", e);
@@ -85,16 +81,15 @@ public final class AutoCommitPostgresSink<IN> implements Sink<IN> {
         }
 
         private void commit() throws SQLException {
-            if (pending > 0) {
-                prepared.executeBatch();
+            if (batch.size() > 0) {
+                batch.send();
                 connection.commit();
-                pending = 0;
             }
         }
 
         @Override
         public void close() throws Exception {
-            try (connection; prepared) {
+            try (connection; batch) {
                 if (!connection.isClosed()) {
                     connection.rollback();
                 }

@@ -26,12 +26,13 @@ import java.util.List;
  *                 .setTransactionNamespace("payments-prod")
  *                 .setSinkName("payments")
  *                 .setStatement(
- *                         PostgresStatement.of(
- *                                 "INSERT INTO payments (payment_id, amount_cents) VALUES (?, ?)"
- *                                         + " ON CONFLICT (payment_id) DO NOTHING",
- *                                 (statement, payment) -> {
- *                                     statement.setString(1, payment.getPaymentId());
- *                                     statement.setLong(2, payment.getAmountCents());
+ *                         PostgresStatement.insert(
+ *                                 "INSERT INTO payments (payment_id, amount_cents)",
+ *                                 "(?, ?)",
+ *                                 "ON CONFLICT (payment_id) DO NOTHING",
+ *                                 (row, payment) -> {
+ *                                     row.setString(1, payment.getPaymentId());
+ *                                     row.setLong(2, payment.getAmountCents());
  *                                 }))
  *                 .build();
  * payments.sinkTo(sink).name("payments to PostgreSQL").uid("payments-postgres-sink");
@@ -222,7 +223,7 @@ public final class PostgresSink<IN>
                 + " "
                 + endpoint.jdbcUrl()
                 + ", "
-                + statement.sql()
+                + statement
                 + "}";
     }
 }

@@ -70,9 +70,11 @@ public final class PostgresSinkBuilder<IN> {
     }
 
     /**
-     * How many records the writer sends to PostgreSQL in one JDBC batch (default {@value
-     * #DEFAULT_BATCH_SIZE}). Larger batches mean fewer round trips; the transaction spans the whole
-     * checkpoint either way, so the batch size does not change what becomes visible when.
+     * How many records the writer holds before it sends them to PostgreSQL (default {@value
+     * #DEFAULT_BATCH_SIZE}); an {@link PostgresStatement#insert insert} sends them as few
+     * multi-row statements ({@link RowBatch}). Larger batches mean fewer round trips and
+     * statements; the transaction spans the whole checkpoint either way, so the batch size does
+     * not change what becomes visible when.
      */
     public PostgresSinkBuilder<IN> setBatchSize(int batchSize) {
         this.batchSize = batchSize;

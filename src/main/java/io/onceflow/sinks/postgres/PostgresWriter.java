@@ -42,7 +42,6 @@ final class PostgresWriter<IN>
 
     private final String namespace;
     private final String sinkName;
-    private final PostgresStatement<IN> statement;
     private final int batchSize;
     private final TransactionMarkers markers;
     private final int subtask;
@@ -54,13 +53,12 @@ final class PostgresWriter<IN>
     private final Counter numRecordsSend;
 
     private final Connection connection;
-    private final PreparedStatement insert;
+    private final RowBatch<IN> batch;
 
     /** The id of the last checkpoint this writer took a snapshot for (or restored from). */
     private long lastSnapshotCheckpointId;
 
     private long lastPreparedCheckpointLabel = -1;
-    private int rowsInBatch;
     private long rowsInTransaction;
     private long rowsSkippedInTransaction;
 
@@ -77,7 +75,6 @@ final class PostgresWriter<IN>
             throws IOException {
         this.namespace = namespace;
         this.sinkName = sinkName;
-        this.statement = statement;
         this.batchSize = batchSize;
         this.markers = markers;
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
@@ -110,7 +107,7 @@ final class PostgresWriter<IN>
             rollBackLingeringTransactions(
                     opened, restoredCheckpointId, parallelism, recoveredStates);
             opened.setAutoCommit(false);
-            this.insert = opened.prepareStatement(statement.sql());
+            this.batch = new RowBatch<>(opened, statement);
             this.connection = opened;
         } catch (SQLException e) {
             closeQuietly(opened);
@@ -213,8 +210,7 @@ final class PostgresWriter<IN>
     @Override
     public void write(IN element, Context context) throws IOException {
         try {
-            statement.binder().bind(insert, element);
-            insert.addBatch();
+            batch.add(element);
         } catch (SQLException e) {
             throw new IOException(
                     "Cannot bind a record to the statement of PostgreSQL sink "
@@ -223,40 +219,32 @@ final class PostgresWriter<IN>
                             + e.getMessage(),
                     e);
         }
-        rowsInBatch++;
         rowsInTransaction++;
-        if (rowsInBatch >= batchSize) {
-            executeBatch();
+        if (batch.size() >= batchSize) {
+            send(false);
         }
     }
 
     @Override
     public void flush(boolean endOfInput) throws IOException {
-        executeBatch();
+        send(true);
     }
 
-    private void executeBatch() throws IOException {
-        if (rowsInBatch == 0) {
+    /** Sends the rows held: all of them, or those that fill whole statements when the batch is full. */
+    private void send(boolean all) throws IOException {
+        if (batch.size() == 0) {
             return;
         }
-        int[] updateCounts;
+        RowBatch.Sent sent;
         try {
-            updateCounts = insert.executeBatch();
+            sent = all ? batch.send() : batch.sendWholeStatements();
         } catch (SQLException e) {
             throw batchFailure(e);
         }
-        rowsInBatch = 0;
-        long skipped = 0;
-        for (int count : updateCounts) {
-            // SUCCESS_NO_INFO (-2, rewritten batches) tells nothing, so it never counts as skipped.
-            if (count == 0) {
-                skipped++;
-            }
-        }
-        rowsSkippedInTransaction += skipped;
-        rowsSkippedByConflict.inc(skipped);
-        rowsWritten.inc(updateCounts.length - skipped);
-        numRecordsSend.inc(updateCounts.length - skipped);
+        rowsSkippedInTransaction += sent.unchanged();
+        rowsSkippedByConflict.inc(sent.unchanged());
+        rowsWritten.inc(sent.changed());
+        numRecordsSend.inc(sent.changed());
     }
 
     private IOException batchFailure(SQLException e) {
@@ -275,7 +263,7 @@ final class PostgresWriter<IN>
         IOException failure =
                 new IOException(
                         "Writing "
-                                + rowsInBatch
+                                + batch.size()
                                 + " rows with PostgreSQL sink "
                                 + sinkName
                                 + " failed: "
@@ -293,7 +281,7 @@ final class PostgresWriter<IN>
         if (rowsInTransaction == 0) {
             return List.of();
         }
-        executeBatch();
+        send(true);
         long label = lastSnapshotCheckpointId + 1;
         if (label <= lastPreparedCheckpointLabel) {
             throw new IllegalStateException(
@@ -349,7 +337,7 @@ final class PostgresWriter<IN>
         } catch (SQLException e) {
             LOG.debug("Rolling back the open transaction on close failed.", e);
         } finally {
-            closeQuietly(insert);
+            closeQuietly(batch);
             closeQuietly(connection);
         }
     }

@@ -22,7 +22,7 @@ class PostgresSinkBuilderTest {
                 .setSinkName("ledger")
                 .setStatement(
                         PostgresStatement.of(
-                                "INSERT INTO t (n) VALUES (?)", (s, n) -> s.setLong(1, n)));
+                                "INSERT INTO t (n) VALUES (?)", (row, n) -> row.setLong(1, n)));
     }
 
     private static void assertRejected(
@@ -72,7 +72,7 @@ class PostgresSinkBuilderTest {
 
     @Test
     void statementNeedsSqlAndBinder() {
-        assertThatThrownBy(() -> PostgresStatement.of(" ", (s, n) -> {}))
+        assertThatThrownBy(() -> PostgresStatement.of(" ", (row, n) -> {}))
                 .hasMessage("The statement's SQL is empty.");
         assertThatThrownBy(() -> PostgresStatement.of("SELECT 1", null))
                 .hasMessage("The statement's binder is missing.");

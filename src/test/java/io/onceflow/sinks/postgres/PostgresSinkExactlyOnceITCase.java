@@ -46,7 +46,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
-import static io.onceflow.sinks.postgres.SinkTestDatabase.INSERT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -54,7 +53,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * through {@link PostgresSink} while it fails twice: once in the asynchronous phase of a checkpoint
  * (the sink has already prepared that checkpoint's transactions) and once right after a checkpoint
  * completed. The table has a plain primary key and the statement no conflict clause, so a duplicate
- * would fail the job and a lost row would be missing from the count.
+ * would fail the job and a lost row would be missing from the count. The sink sends several rows
+ * per statement ({@link PostgresStatement#insert}, batches of 17: statements of 16 rows and 1), as
+ * the payments job does.
  *
  * <p>Runs {@code onceflow.eo.iterations} times (3 by default, 30 with {@code -Pexactly-once-soak}),
  * each against a fresh database.
@@ -123,7 +124,7 @@ class PostgresSinkExactlyOnceITCase {
                     .map(
                             new FailOnceAfterCompletedCheckpoint(
                                     failedInAsyncPhase, failedAfterCompletedCheckpoint))
-                    .sinkTo(db.sink(INSERT).setBatchSize(17).build())
+                    .sinkTo(db.multiRowSink("").setBatchSize(17).build())
                     .name("numbers to PostgreSQL");
 
             JobClient client = env.executeAsync("postgres-sink-exactly-once-" + run);

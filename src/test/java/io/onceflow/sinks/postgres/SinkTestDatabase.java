@@ -66,7 +66,18 @@ final class SinkTestDatabase implements AutoCloseable {
                 .setEndpoint(endpoint())
                 .setTransactionNamespace(namespace)
                 .setSinkName("numbers")
-                .setStatement(PostgresStatement.of(sql, (statement, n) -> statement.setLong(1, n)));
+                .setStatement(PostgresStatement.of(sql, (row, n) -> row.setLong(1, n)));
+    }
+
+    /**
+     * A sink of numbers into {@code numbers} with this database's namespace, several rows per
+     * statement, with {@code conflictClause} (or none when empty).
+     */
+    PostgresSinkBuilder<Long> multiRowSink(String conflictClause) {
+        return sink(INSERT)
+                .setStatement(
+                        PostgresStatement.insert(
+                                "INSERT INTO numbers (n)", "(?)", conflictClause, (row, n) -> row.setLong(1, n)));
     }
 
     String gid(int subtask, long checkpointLabel) {
