@@ -48,7 +48,7 @@ class PaymentRowsITCase {
     }
 
     @Test
-    void aCompletedPaymentIsWrittenWithEveryColumn() throws SQLException {
+    void aCompletedPaymentIsWrittenWithEveryColumn() throws Exception {
         PaymentResult completed =
                 result("alice", "k1", PaymentStatus.COMPLETED, null, "gw-ref-1", 7, 4242);
 
@@ -79,7 +79,7 @@ class PaymentRowsITCase {
     }
 
     @Test
-    void aDeclinedPaymentIsWrittenWithItsReasonAndWithoutAReference() throws SQLException {
+    void aDeclinedPaymentIsWrittenWithItsReasonAndWithoutAReference() throws Exception {
         PaymentResult declined =
                 result("bob", "k9", PaymentStatus.DECLINED, "insufficient_funds", null, 0, 3);
 
@@ -97,7 +97,7 @@ class PaymentRowsITCase {
     }
 
     @Test
-    void aSecondInsertOfThePaymentChangesNothing() throws SQLException {
+    void aSecondInsertOfThePaymentChangesNothing() throws Exception {
         PaymentResult first = result("alice", "k1", PaymentStatus.COMPLETED, null, "gw-1", 1, 10);
         // A replay of the same request: same payment, answered again later from another offset.
         PaymentResult again = result("alice", "k1", PaymentStatus.COMPLETED, null, "gw-2", 1, 99);
@@ -116,7 +116,7 @@ class PaymentRowsITCase {
     }
 
     @Test
-    void manyPaymentsGoInMultiRowStatementsEachColumnInPlace() throws SQLException {
+    void manyPaymentsGoInMultiRowStatementsEachColumnInPlace() throws Exception {
         List<PaymentResult> results = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             boolean declined = i % 3 == 0;
@@ -149,7 +149,7 @@ class PaymentRowsITCase {
         }
     }
 
-    private int insert(PaymentResult result) throws SQLException {
+    private int insert(PaymentResult result) throws Exception {
         return (int) insert(List.of(result)).changed();
     }
 
@@ -157,7 +157,7 @@ class PaymentRowsITCase {
      * Runs the statements the sink runs ({@link RowBatch}, all results in one send), in a session
      * whose time zone is far from UTC: a timestamp bound without its offset would land hours off.
      */
-    private RowBatch.Sent insert(List<PaymentResult> results) throws SQLException {
+    private RowBatch.Sent insert(List<PaymentResult> results) throws Exception {
         PostgresStatement<PaymentResult> statement = PaymentRows.statement();
         try (Connection connection = database.connect()) {
             try (Statement session = connection.createStatement()) {

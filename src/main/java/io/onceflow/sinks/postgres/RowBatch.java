@@ -1,9 +1,10 @@
 package io.onceflow.sinks.postgres;
 
+import org.apache.flink.util.IOUtils;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -69,9 +70,9 @@ public final class RowBatch<IN> implements AutoCloseable {
     }
 
     /**
-     * Sends every row held, in order, and forgets them once PostgreSQL has run them all. On a
-     * failure the rows are kept and the transaction is left to the caller (PostgreSQL has aborted
-     * it).
+     * Sends every row held, in order, and forgets them once PostgreSQL has run them all. After a
+     * failure the rows are still held but some of them may have been written: the caller rolls
+     * the transaction back (the sink writers fail, and the restore writes them again).
      */
     public Sent send() throws SQLException {
         return send(rows.size());
@@ -146,25 +147,12 @@ public final class RowBatch<IN> implements AutoCloseable {
 
     /** Drops the rows held and closes the prepared statements; the connection stays open. */
     @Override
-    public void close() throws SQLException {
+    public void close() throws Exception {
         rows.clear();
-        SQLException failure = null;
-        for (Statement prepared : byPowerOfTwo) {
-            try {
-                if (prepared != null) {
-                    prepared.close();
-                }
-            } catch (SQLException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        Arrays.fill(byPowerOfTwo, null);
-        if (failure != null) {
-            throw failure;
+        try {
+            IOUtils.closeAll(byPowerOfTwo);
+        } finally {
+            Arrays.fill(byPowerOfTwo, null);
         }
     }
 
@@ -204,9 +192,11 @@ public final class RowBatch<IN> implements AutoCloseable {
         }
 
         private void set(int index, Object value) {
-            if (index < 1 || (expected > 0 && index > expected)) {
-                throw new IllegalArgumentException(
-                        "Parameter " + index + " of a row that has " + (expected > 0 ? expected : "any number") + ".");
+            if (index < 1) {
+                throw new IllegalArgumentException("Parameter " + index + ": a row's parameters count from 1.");
+            }
+            if (expected > 0 && index > expected) {
+                throw new IllegalArgumentException("Parameter " + index + " of a row that has " + expected + ".");
             }
             if (index > values.length) {
                 int grownFrom = values.length;

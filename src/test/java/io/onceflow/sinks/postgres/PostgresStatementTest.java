@@ -2,7 +2,6 @@ package io.onceflow.sinks.postgres;
 
 import org.junit.jupiter.api.Test;
 
-import java.sql.SQLException;
 import java.util.Collections;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -68,12 +67,13 @@ class PostgresStatementTest {
     }
 
     @Test
-    void aBinderThatMissesTheRowsParametersIsCaughtBeforeAnythingIsSent() throws SQLException {
+    void aBinderThatMissesTheRowsParametersIsCaughtBeforeAnythingIsSent() throws Exception {
         PostgresStatement<Long> pair = PostgresStatement.insert(
                 "INSERT INTO pairs (a, b)", "(?, ?)", "", (row, n) -> row.setLong(n.intValue(), n));
         // nothing is prepared or sent by add(), so no connection is needed
         try (RowBatch<Long> batch = new RowBatch<>(null, pair)) {
             assertThatThrownBy(() -> batch.add(3L)).hasMessage("Parameter 3 of a row that has 2.");
+            assertThatThrownBy(() -> batch.add(0L)).hasMessage("Parameter 0: a row's parameters count from 1.");
             assertThatThrownBy(() -> batch.add(1L)).hasMessage("The binder set parameters up to 1 of a row that has 2.");
             assertThatThrownBy(() -> batch.add(2L)).hasMessage("The binder left parameter 1 of the row unset.");
             assertThat(batch.size()).isZero();
