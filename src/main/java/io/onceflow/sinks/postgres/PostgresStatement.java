@@ -13,9 +13,9 @@ import java.util.Objects;
  *   <li>{@link #of}: any statement, one record per execution (an upsert, for example).
  *   <li>{@link #insert}: an {@code INSERT} of rows, which the sink sends up to {@value
  *       #MAX_ROWS_PER_STATEMENT} rows per statement ({@code VALUES (...), (...), ...}).
- *       PostgreSQL parses, binds and runs one statement for all of them: its processes took
- *       about a quarter less CPU per payment so (measured with pgjdbc's rewrite into the same
- *       statements, {@code docs/benchmarks-profile.md}).
+ *       PostgreSQL parses, binds and runs one statement for all of them: its processes took a
+ *       third less CPU per payment so (14-16 µs against 22-24 in the bench, {@code
+ *       docs/benchmarks-profile.md}, stop 17).
  * </ul>
  *
  * <pre>{@code
