@@ -121,9 +121,9 @@ public record PaymentsConfig(
             circuitBreaker = circuitBreaker == null ? new CircuitBreaker(null, null, null, null, null) : circuitBreaker;
             check(capacity >= 1, "Setting 'gateway.capacity' must be at least 1.");
             check(maxWaitingPerCustomer >= 0, "Setting 'gateway.max-waiting-per-customer' must not be negative.");
-            httpVersion = httpVersion == null ? "1.1" : httpVersion;
+            httpVersion = httpVersion == null ? GatewayOptions.HttpVersion.HTTP_1_1.spelling() : httpVersion;
             check(
-                    httpVersion.equals("1.1") || httpVersion.equals("2"),
+                    GatewayOptions.HttpVersion.spelled(httpVersion) != null,
                     "Setting 'gateway.http-version' must be 1.1 or 2, but is '" + httpVersion + "'.");
         }
 
@@ -135,10 +135,7 @@ public record PaymentsConfig(
                         .connectTimeout(connectTimeout)
                         // HTTP/1.1 needs a connection per call the authorizer keeps under way.
                         .maxConnections(capacity)
-                        .httpVersion(
-                                httpVersion.equals("2")
-                                        ? GatewayOptions.HttpVersion.HTTP_2
-                                        : GatewayOptions.HttpVersion.HTTP_1_1)
+                        .httpVersion(GatewayOptions.HttpVersion.spelled(httpVersion))
                         .failureRateThresholdPercent(circuitBreaker.failureRateThreshold())
                         .slidingWindowSize(circuitBreaker.slidingWindowSize())
                         .minimumNumberOfCalls(circuitBreaker.minimumNumberOfCalls())

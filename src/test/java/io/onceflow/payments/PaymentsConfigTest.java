@@ -93,6 +93,7 @@ class PaymentsConfigTest {
         assertThat(config.gateway().capacity()).isEqualTo(200);
         assertThat(config.gateway().maxWaitingPerCustomer()).isEqualTo(1000);
         assertThat(config.gateway().httpVersion()).isEqualTo("2");
+        assertThat(config.gateway().options().httpVersion()).isEqualTo(GatewayOptions.HttpVersion.HTTP_2);
         assertThat(config.gateway().retry())
                 .isEqualTo(
                         new RetrySettings(3, Duration.ofMillis(100), Duration.ofSeconds(2), 2.0));

@@ -214,8 +214,29 @@ public final class GatewayOptions implements Serializable {
      * does not fails every attempt as a broken connection, and the circuit opens.
      */
     public enum HttpVersion {
-        HTTP_1_1,
-        HTTP_2
+        HTTP_1_1("1.1"),
+        HTTP_2("2");
+
+        private final String spelling;
+
+        HttpVersion(String spelling) {
+            this.spelling = spelling;
+        }
+
+        /** As a config file spells it: {@code 1.1} or {@code 2}. */
+        public String spelling() {
+            return spelling;
+        }
+
+        /** The version a config file spells so; null for any other spelling. */
+        public static HttpVersion spelled(String spelling) {
+            for (HttpVersion version : values()) {
+                if (version.spelling.equals(spelling)) {
+                    return version;
+                }
+            }
+            return null;
+        }
     }
 
     private static String stripTrailingSlashes(String url) {

@@ -52,6 +52,17 @@ class GatewayOptionsTest {
     }
 
     @Test
+    void eachHttpVersionIsFoundByItsSpellingAndNothingElseIs() {
+        for (GatewayOptions.HttpVersion version : GatewayOptions.HttpVersion.values()) {
+            assertThat(GatewayOptions.HttpVersion.spelled(version.spelling())).isSameAs(version);
+        }
+        assertThat(GatewayOptions.HttpVersion.spelled("1.1")).isEqualTo(GatewayOptions.HttpVersion.HTTP_1_1);
+        assertThat(GatewayOptions.HttpVersion.spelled("2")).isEqualTo(GatewayOptions.HttpVersion.HTTP_2);
+        assertThat(GatewayOptions.HttpVersion.spelled("2.0")).isNull();
+        assertThat(GatewayOptions.HttpVersion.spelled(null)).isNull();
+    }
+
+    @Test
     void defaultsNeedOnlyABaseUrlAndTrailingSlashesAreDropped() {
         GatewayOptions options =
                 GatewayOptions.builder().baseUrl("http://127.0.0.1:8089/psp//").build();
