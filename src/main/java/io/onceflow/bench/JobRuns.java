@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import java.util.function.UnaryOperator;
 
 /**
@@ -268,11 +269,22 @@ final class JobRuns {
     }
 
     /**
-     * One stage (job vertex) over a run's checkpoints: when its slowest subtask acknowledged,
-     * counted from the trigger, and its longest synchronous phase, p50 and p90 in milliseconds.
-     * The last stage to acknowledge is the one a checkpoint waits for.
+     * One stage (job vertex) over a run's checkpoints: in each checkpoint the longest of each time
+     * over the stage's subtasks, then its p50 and p90 over the checkpoints, in milliseconds. The
+     * times: when the last subtask acknowledged, counted from the trigger ({@code ack}); when a
+     * subtask had its last barrier ({@code barrier}: Flink's start delay plus alignment); its
+     * synchronous and its asynchronous phase. The last stage to acknowledge is the one a
+     * checkpoint waits for; a subtask's ack is its barrier + sync + async.
      */
-    record StageTimes(String stage, double ackP50, double ackP90, double syncP50, double syncP90) {}
+    record StageTimes(String stage, Spread ack, Spread barrier, Spread sync, Spread async) {}
+
+    /** The p50 and p90 of one of a stage's checkpoint times, in milliseconds. */
+    record Spread(double p50, double p90) {
+        static Spread of(List<Long> millis) {
+            Collections.sort(millis);
+            return new Spread(Stats.percentile(millis, 0.50), Stats.percentile(millis, 0.90));
+        }
+    }
 
     /** A run's checkpoints as a whole and by stage, the stages in topological order. */
     record CheckpointHistory(Checkpoints totals, List<StageTimes> stages) {}
@@ -292,7 +304,9 @@ final class JobRuns {
         List<Long> durations = new ArrayList<>();
         List<Long> checkpointed = new ArrayList<>();
         Map<JobVertexID, List<Long>> acks = new LinkedHashMap<>();
+        Map<JobVertexID, List<Long>> barriers = new LinkedHashMap<>();
         Map<JobVertexID, List<Long>> syncs = new LinkedHashMap<>();
+        Map<JobVertexID, List<Long>> asyncs = new LinkedHashMap<>();
         long lastState = -1;
         long lastId = -1;
         for (AbstractCheckpointStats stats : snapshot.getHistory().getCheckpoints()) {
@@ -308,9 +322,9 @@ final class JobRuns {
             for (TaskStateStats task : stats.getAllTaskStateStats()) {
                 acks.computeIfAbsent(task.getJobVertexId(), id -> new ArrayList<>())
                         .add(task.getLatestAckTimestamp() - stats.getTriggerTimestamp());
-                syncs.computeIfAbsent(task.getJobVertexId(), id -> new ArrayList<>())
-                        .add(Arrays.stream(task.getSubtaskStats()).filter(Objects::nonNull)
-                                .mapToLong(SubtaskStateStats::getSyncCheckpointDuration).max().orElse(0));
+                addSlowest(barriers, task, subtask -> subtask.getCheckpointStartDelay() + subtask.getAlignmentDuration());
+                addSlowest(syncs, task, SubtaskStateStats::getSyncCheckpointDuration);
+                addSlowest(asyncs, task, SubtaskStateStats::getAsyncCheckpointDuration);
             }
         }
         Collections.sort(durations);
@@ -325,17 +339,21 @@ final class JobRuns {
                 checkpointed.isEmpty() ? -1 : checkpointed.get(checkpointed.size() - 1));
         List<StageTimes> stages = new ArrayList<>();
         for (AccessExecutionJobVertex vertex : graph.getVerticesTopologically()) {
-            List<Long> ack = acks.get(vertex.getJobVertexId());
-            if (ack == null) {
+            JobVertexID id = vertex.getJobVertexId();
+            if (!acks.containsKey(id)) {
                 continue;
             }
-            List<Long> sync = syncs.get(vertex.getJobVertexId());
-            Collections.sort(ack);
-            Collections.sort(sync);
-            stages.add(new StageTimes(stageName.apply(vertex.getName()), Stats.percentile(ack, 0.50),
-                    Stats.percentile(ack, 0.90), Stats.percentile(sync, 0.50), Stats.percentile(sync, 0.90)));
+            stages.add(new StageTimes(stageName.apply(vertex.getName()), Spread.of(acks.get(id)),
+                    Spread.of(barriers.get(id)), Spread.of(syncs.get(id)), Spread.of(asyncs.get(id))));
         }
         return new CheckpointHistory(totals, stages);
+    }
+
+    /** The longest of one time over a stage's subtasks in one checkpoint. */
+    private static void addSlowest(Map<JobVertexID, List<Long>> times, TaskStateStats task,
+            ToLongFunction<SubtaskStateStats> time) {
+        times.computeIfAbsent(task.getJobVertexId(), id -> new ArrayList<>())
+                .add(Arrays.stream(task.getSubtaskStats()).filter(Objects::nonNull).mapToLong(time).max().orElse(0));
     }
 
     /** Whether the job is RUNNING with every task RUNNING. */

@@ -156,16 +156,18 @@ final class Report {
         for (int run = 0; run < latencies.size(); run++) {
             for (JobRuns.StageTimes stage : latencies.get(run).checkpoints().stages()) {
                 cells.computeIfAbsent(stage.stage(), name -> new String[latencies.size()])[run] =
-                        number(stage.ackP50()) + " / " + number(stage.ackP90())
-                                + " (" + number(stage.syncP50()) + " / " + number(stage.syncP90()) + ")";
+                        spread(stage.ack()) + " (" + spread(stage.barrier()) + ", " + spread(stage.sync()) + ", "
+                                + spread(stage.async()) + ")";
             }
         }
         if (cells.isEmpty()) {
             return;
         }
         md.append("Where the checkpoints of these runs spent their time: for each stage, when its slowest subtask")
-                .append(" acknowledged, counted from the trigger, p50 / p90 ms over the checkpoints after the warm-up, and in")
-                .append(" brackets its longest synchronous phase, p50 / p90 ms (for keyed state, RocksDB's native checkpoint).")
+                .append(" acknowledged, counted from the trigger, p50 / p90 ms over the checkpoints after the warm-up; in")
+                .append(" brackets, of its subtasks in each checkpoint the longest: wait for the barrier (from the trigger until")
+                .append(" the last barrier arrived: Flink's start delay plus alignment), synchronous phase (for keyed state,")
+                .append(" RocksDB's native checkpoint, on the task thread) and asynchronous phase (the upload), p50 / p90 ms each.")
                 .append(" A checkpoint completes when its last stage has acknowledged.\n\n| stage |");
         for (FixedRate.Latency l : latencies) {
             md.append(" ").append(l.interval()).append(" ms, ").append(number(l.targetRate())).append(" req/s |");
@@ -179,6 +181,10 @@ final class Report {
             md.append("\n");
         });
         md.append("\n");
+    }
+
+    private static String spread(JobRuns.Spread spread) {
+        return number(spread.p50()) + " / " + number(spread.p90());
     }
 
     static void print(PrintWriter out, FixedRate.Recovery r) {

@@ -85,7 +85,7 @@ class ReportTest {
     @Test
     void aLatencyRowSaysHowLongItsCheckpointsTook() {
         FixedRate.Latency latency = latency(1_000, new JobRuns.Checkpoints(60, 0, 290, 410, 1 << 20, 1 << 16, 1 << 18),
-                List.of(new JobRuns.StageTimes("Authorize payments per customer", 280, 360, 190, 270)));
+                List.of(stage("Authorize payments per customer", 280, 360, 30, 40, 190, 270, 60, 50)));
         Report report = new Report();
         report.latencies.add(latency);
 
@@ -115,18 +115,25 @@ class ReportTest {
     void checkpointStagesLineUpByNameWithAColumnPerLatencyRun() {
         Report report = new Report();
         report.latencies.add(latency(500, JobRuns.Checkpoints.NONE, List.of(
-                new JobRuns.StageTimes("Source: requests", 20, 40, 0, 2),
-                new JobRuns.StageTimes("Authorize payments per customer", 330, 450, 200, 280))));
+                stage("Source: requests", 20, 40, 15, 30, 0, 2, 5, 8),
+                stage("Authorize payments per customer", 330, 450, 90, 120, 200, 280, 40, 50))));
         // A later run whose graph lacks a stage leaves that cell empty.
         report.latencies.add(latency(1_000, JobRuns.Checkpoints.NONE, List.of(
-                new JobRuns.StageTimes("Authorize payments per customer", 280, 360, 190, 270))));
+                stage("Authorize payments per customer", 280, 360, 30, 40, 190, 270, 60, 50))));
 
         StringBuilder md = new StringBuilder();
         report.stageTable(md);
         assertThat(md.toString())
                 .contains("| stage | 500 ms, 1,000 req/s | 1000 ms, 1,000 req/s |\n| --- | ---: | ---: |\n")
-                .contains("| Source: requests | 20 / 40 (0 / 2) |  |\n")
-                .contains("| Authorize payments per customer | 330 / 450 (200 / 280) | 280 / 360 (190 / 270) |\n");
+                .contains("| Source: requests | 20 / 40 (15 / 30, 0 / 2, 5 / 8) |  |\n")
+                .contains("| Authorize payments per customer | 330 / 450 (90 / 120, 200 / 280, 40 / 50) |"
+                        + " 280 / 360 (30 / 40, 190 / 270, 60 / 50) |\n");
+    }
+
+    /** Times as p50, p90 pairs: ack, barrier, sync, async. */
+    private static JobRuns.StageTimes stage(String name, double... p50p90) {
+        return new JobRuns.StageTimes(name, new JobRuns.Spread(p50p90[0], p50p90[1]), new JobRuns.Spread(p50p90[2], p50p90[3]),
+                new JobRuns.Spread(p50p90[4], p50p90[5]), new JobRuns.Spread(p50p90[6], p50p90[7]));
     }
 
     private static FixedRate.Latency latency(long interval, JobRuns.Checkpoints checkpoints, List<JobRuns.StageTimes> stages) {
