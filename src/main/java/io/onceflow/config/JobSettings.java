@@ -18,6 +18,10 @@ import static io.onceflow.config.ConfigException.required;
  * @param minPauseBetweenCheckpoints time the job gets to process between two checkpoints
  * @param checkpointDirectory where checkpoints go (a URI such as {@code file:///...} or {@code
  *     s3://...}); empty to use the cluster's {@code execution.checkpointing.dir}
+ * @param unalignedCheckpoints whether a checkpoint's barrier overtakes the records buffered ahead
+ *     of it: a checkpoint then no longer waits for them to be processed (under load, the larger
+ *     part of the wait at stages behind a keyBy), and they are stored in the checkpoint instead and
+ *     processed again after a restore. Savepoints are always aligned
  */
 public record JobSettings(
         String name,
@@ -26,7 +30,8 @@ public record JobSettings(
         Duration checkpointInterval,
         Duration checkpointTimeout,
         Duration minPauseBetweenCheckpoints,
-        String checkpointDirectory) implements java.io.Serializable {
+        String checkpointDirectory,
+        Boolean unalignedCheckpoints) implements java.io.Serializable {
 
     public JobSettings {
         required(name, "job.name");
@@ -45,5 +50,6 @@ public record JobSettings(
         minPauseBetweenCheckpoints =
                 minPauseBetweenCheckpoints == null ? Duration.ZERO : minPauseBetweenCheckpoints;
         checkpointDirectory = checkpointDirectory == null ? "" : checkpointDirectory;
+        unalignedCheckpoints = unalignedCheckpoints != null && unalignedCheckpoints;
     }
 }

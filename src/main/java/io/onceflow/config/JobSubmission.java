@@ -53,7 +53,8 @@ public final class JobSubmission {
 
     /**
      * RocksDB with incremental checkpoints, exactly-once checkpoints as the job section says, one
-     * at a time (the two-phase-commit sinks hold one open transaction per checkpoint).
+     * at a time (the two-phase-commit sinks hold one open transaction per checkpoint), aligned
+     * or not as the job section says.
      */
     public static void configure(StreamExecutionEnvironment env, JobSettings job) {
         Configuration conf = new Configuration();
@@ -75,5 +76,6 @@ public final class JobSubmission {
         checkpoints.setCheckpointTimeout(job.checkpointTimeout().toMillis());
         checkpoints.setMinPauseBetweenCheckpoints(job.minPauseBetweenCheckpoints().toMillis());
         checkpoints.setMaxConcurrentCheckpoints(1);
+        checkpoints.enableUnalignedCheckpoints(job.unalignedCheckpoints());
     }
 }

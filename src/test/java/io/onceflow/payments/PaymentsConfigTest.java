@@ -101,6 +101,7 @@ class PaymentsConfigTest {
                 .isEqualTo(
                         new PaymentsConfig.CircuitBreaker(50f, 50, 20, Duration.ofSeconds(5), 5));
         assertThat(config.postgresSink().batchSize()).isEqualTo(500);
+        assertThat(config.job().unalignedCheckpoints()).isTrue();
     }
 
     @Test
@@ -150,6 +151,7 @@ class PaymentsConfigTest {
         assertThat(config.postgresSink().batchSize()).isEqualTo(500);
         assertThat(config.gateway().options().httpVersion()).isEqualTo(GatewayOptions.HttpVersion.HTTP_1_1);
         assertThat(config.job().checkpointTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(config.job().unalignedCheckpoints()).isFalse();
         assertThat(config.kafka().startingOffsets()).isEqualTo("committed");
         assertThat(config.postgres().endpoint().password()).isEqualTo(Secret.none());
     }
@@ -186,6 +188,7 @@ class PaymentsConfigTest {
                         "customer-lookup.retry.initial-delay",
                         "soon"),
                 bad("job.parallelism", "two", "job.parallelism", "two"),
+                bad("job.unaligned-checkpoints", "sometimes", "job.unaligned-checkpoints", "sometimes"),
                 bad("validation.max-amount-minor", "1e99x", "validation.max-amount-minor", "1e99x"),
                 bad("job.parallelism", "-1", "job.parallelism"),
                 bad("job.parallelism", "0", "job.parallelism"),

@@ -24,9 +24,14 @@ import io.onceflow.testing.RetainedMetrics;
 import io.onceflow.testing.TestServices;
 import io.onceflow.testing.TopicReader;
 
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
+import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
+import org.apache.flink.runtime.checkpoint.SubtaskStateStats;
+import org.apache.flink.runtime.checkpoint.TaskStateStats;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -189,9 +194,39 @@ class PaymentsExactlyOnceITCase {
             assertThat(Faults.fired(run))
                     .as("every planned fault fired, so the run tested what it claims")
                     .contains("after-checkpoint", "async-snapshot", "during-commit");
+            Unaligned unaligned = Unaligned.of(miniCluster, job.getJobID());
+            System.out.printf("exactly-once run %s: %s%n", run, unaligned);
+            assertThat(unaligned.checkpoints())
+                    .as("checkpoints were unaligned, as the configuration asks (and jobs/payments.yaml ships)")
+                    .isPositive();
 
             verify(kafka.bootstrapServers(), topicPrefix, database, byOffset, gateway, config.job().name());
             verifyLake(config, resultPositions(kafka.bootstrapServers(), topicPrefix));
+        }
+    }
+
+    /** Completed checkpoints (of those Flink's history keeps) that a subtask took unaligned, and the in-flight data they stored. */
+    private record Unaligned(long checkpoints, long inFlightBytes) {
+        static Unaligned of(MiniCluster miniCluster, JobID job) throws Exception {
+            long checkpoints = 0;
+            long inFlight = 0;
+            var history = miniCluster.getExecutionGraph(job).get(30, TimeUnit.SECONDS).getCheckpointStatsSnapshot().getHistory();
+            for (AbstractCheckpointStats checkpoint : history.getCheckpoints()) {
+                if (checkpoint.getStatus() != CheckpointStatsStatus.COMPLETED) {
+                    continue;
+                }
+                boolean unaligned = false;
+                for (TaskStateStats task : checkpoint.getAllTaskStateStats()) {
+                    for (SubtaskStateStats subtask : task.getSubtaskStats()) {
+                        if (subtask != null && subtask.getUnalignedCheckpoint()) {
+                            unaligned = true;
+                            inFlight += subtask.getPersistedData();
+                        }
+                    }
+                }
+                checkpoints += unaligned ? 1 : 0;
+            }
+            return new Unaligned(checkpoints, inFlight);
         }
     }
 
@@ -201,8 +236,8 @@ class PaymentsExactlyOnceITCase {
                 String.join(
                         "\n",
                         "job: {name: " + run + ", namespace: " + run + ", parallelism: " + PARALLELISM + ",",
-                        "      checkpoint-interval: 300ms, checkpoint-timeout: 30s, checkpoint-directory: '"
-                                + TestServices.newDirectory("ckpt").toUri() + "'}",
+                        "      checkpoint-interval: 300ms, checkpoint-timeout: 30s, unaligned-checkpoints: true,",
+                        "      checkpoint-directory: '" + TestServices.newDirectory("ckpt").toUri() + "'}",
                         "kafka: {bootstrap-servers: '" + bootstrap + "', group-id: " + run
                                 + ", starting-offsets: earliest, transaction-timeout: 5m}",
                         "topics: {requests: " + topicPrefix + "requests, results: " + topicPrefix
