@@ -274,7 +274,7 @@ final class JobRuns {
      * times: when the last subtask acknowledged, counted from the trigger ({@code ack}); when a
      * subtask had its last barrier ({@code barrier}: Flink's start delay plus alignment); its
      * synchronous and its asynchronous phase. The last stage to acknowledge is the one a
-     * checkpoint waits for; a subtask's ack is its barrier + sync + async.
+     * checkpoint waits for; a subtask's ack is roughly its barrier + sync + async.
      */
     record StageTimes(String stage, Spread ack, Spread barrier, Spread sync, Spread async) {}
 

@@ -167,7 +167,8 @@ final class Report {
                 .append(" acknowledged, counted from the trigger, p50 / p90 ms over the checkpoints after the warm-up; in")
                 .append(" brackets, of its subtasks in each checkpoint the longest: wait for the barrier (from the trigger until")
                 .append(" the last barrier arrived: Flink's start delay plus alignment), synchronous phase (for keyed state,")
-                .append(" RocksDB's native checkpoint, on the task thread) and asynchronous phase (the upload), p50 / p90 ms each.")
+                .append(" RocksDB's native checkpoint, on the task thread) and asynchronous phase (the upload, with unaligned")
+                .append(" checkpoints also of the records in flight), p50 / p90 ms each.")
                 .append(" A checkpoint completes when its last stage has acknowledged.\n\n| stage |");
         for (FixedRate.Latency l : latencies) {
             md.append(" ").append(l.interval()).append(" ms, ").append(number(l.targetRate())).append(" req/s |");

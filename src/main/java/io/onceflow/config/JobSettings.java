@@ -19,8 +19,8 @@ import static io.onceflow.config.ConfigException.required;
  * @param checkpointDirectory where checkpoints go (a URI such as {@code file:///...} or {@code
  *     s3://...}); empty to use the cluster's {@code execution.checkpointing.dir}
  * @param unalignedCheckpoints whether a checkpoint's barrier overtakes the records buffered ahead
- *     of it: a checkpoint then no longer waits for them to be processed (under load, the larger
- *     part of the wait at stages behind a keyBy), and they are stored in the checkpoint instead and
+ *     of it: a checkpoint then no longer waits for them to be processed (under load, much of
+ *     the wait at the stages behind a keyBy), and they are stored in the checkpoint instead and
  *     processed again after a restore. Savepoints are always aligned
  */
 public record JobSettings(
