@@ -67,7 +67,10 @@ class AnalyticsBackpressureITCase {
     // machine reads faster than the lookups answer: at 30 ms and at 100 ms, runs at load 5-19 read
     // only 63-108 records/s, never faster than the lookups, and the source was never back-pressured.
     private static final double SLOW_LOOKUP_SECONDS = 0.25;
-    private static final InMemoryReporter METRICS = InMemoryReporter.create();
+    // Retained: once the job ends its tasks' metric groups go, and a sampler that missed the
+    // source's last count would then see 0 records and wait for "read everything" in vain (a CI
+    // run whose fast phase ended between two samples timed out so).
+    private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(
