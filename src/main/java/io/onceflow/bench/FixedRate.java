@@ -115,7 +115,7 @@ final class FixedRate {
         LatencyRecorder recorder = new LatencyRecorder();
         long measureFrom = System.currentTimeMillis() + warmUp.toMillis();
         try (var lake = started.connectors().lake();
-                OutputCounter results = new OutputCounter(runs.local().kafka().bootstrapServers(),
+                OutputCounter results = OutputCounter.immediate(runs.local().kafka().bootstrapServers(),
                         List.of(started.config().topics().results(), started.config().topics().deadLetters()),
                         (ConsumerRecord<byte[], byte[]> record) -> {
                             long now = System.currentTimeMillis();
@@ -195,7 +195,7 @@ final class FixedRate {
         var cluster = runs.flink().miniCluster();
         var job = started.client().getJobID();
         try (var lake = started.connectors().lake();
-                OutputCounter outputs = new OutputCounter(runs.local().kafka().bootstrapServers(),
+                OutputCounter outputs = OutputCounter.immediate(runs.local().kafka().bootstrapServers(),
                         List.of(started.config().topics().results(), started.config().topics().deadLetters()), null);
                 Generator generator = new Generator(runs.local().kafka().bootstrapServers(),
                         started.config().topics().requests(), workload, rate)) {

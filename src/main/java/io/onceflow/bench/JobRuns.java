@@ -192,8 +192,8 @@ final class JobRuns {
         StreamExecutionEnvironment env = environment(config.job(), incremental);
         PaymentsJob.Connectors connectors = PaymentsJob.Connectors.of(config, false, guarantee);
         try (var lake = connectors.lake();
-                OutputCounter outputs = new OutputCounter(local.kafka().bootstrapServers(),
-                        List.of(config.topics().results(), config.topics().deadLetters()), null)) {
+                OutputCounter outputs = OutputCounter.batched(local.kafka().bootstrapServers(),
+                        List.of(config.topics().results(), config.topics().deadLetters()))) {
             new PaymentsJob(config).build(env, connectors);
             Run drained = drain("payments", variant, input, env, run, outputs::count, input.expectedOutputs(), timeout,
                     settings(guarantee, checkpointInterval, incremental), 20);
@@ -211,8 +211,8 @@ final class JobRuns {
         StreamExecutionEnvironment env = environment(config.job(), incremental);
         AnalyticsJob.Connectors connectors = AnalyticsJob.Connectors.of(config, false, guarantee);
         try (var lake = connectors.lake();
-                OutputCounter deadLetters = new OutputCounter(local.kafka().bootstrapServers(),
-                        List.of(config.topics().deadLetters()), null)) {
+                OutputCounter deadLetters = OutputCounter.batched(local.kafka().bootstrapServers(),
+                        List.of(config.topics().deadLetters()))) {
             long before = lakeRows(lake);
             new AnalyticsJob(config).build(env, connectors);
             LongSupplier visible = () -> lakeRows(lake) - before + deadLetters.count();

@@ -145,7 +145,7 @@ final class ThreadCpu {
                 return prefix.getValue();
             }
         }
-        if (thread.equals("main")) {
+        if (thread.equals("main") || thread.equals(OutputCounter.THREAD_NAME)) {
             return "benchmark driver (counts outputs)";
         }
         if (isBroker(thread)) {

@@ -44,6 +44,9 @@ class ThreadCpuTest {
             assertThat(ThreadCpu.group(broker)).as(broker).isEqualTo("Kafka broker");
         }
         assertThat(ThreadCpu.group("AsyncOperations-thread-12")).isEqualTo("checkpoints: asynchronous part");
+        assertThat(ThreadCpu.group(OutputCounter.THREAD_NAME))
+                .isEqualTo(ThreadCpu.group("main"))
+                .isEqualTo("benchmark driver (counts outputs)");
         assertThat(ThreadCpu.group("something unforeseen")).isEqualTo("other threads");
     }
 
