@@ -22,10 +22,10 @@ import java.util.function.Consumer;
  * <p>Two ways to read. {@link #immediate} fetches whatever became visible as soon as it did, and
  * optionally hands every record to a callback (the latency runs decode results there).
  * {@link #batched} lets the broker hold each fetch until {@value #BATCH_BYTES} bytes are visible
- * or {@value #BATCH_WAIT_MS} ms passed: a reader that fetches as soon as anything is visible costs
- * the broker and itself a fetch per few records when outputs appear continuously (at-least-once)
- * and one per checkpoint when they appear in steps (exactly-once), which charged at-least-once
- * runs about 3 us more CPU per record than exactly-once ones on this 2-core machine.
+ * or {@value #BATCH_WAIT_MS} ms passed: a reader that fetches as soon as anything is visible makes
+ * many small fetches while outputs appear continuously (at-least-once) and few large ones when
+ * they appear once per checkpoint (exactly-once), which charged at-least-once runs about 3 us
+ * more CPU per record (broker and reader) than exactly-once ones on a 2-core machine.
  */
 final class OutputCounter implements AutoCloseable {
 

@@ -102,7 +102,6 @@ final class Report {
 
     private static final double PRICE_LIMIT = 0.10;
 
-    /** How far the runs of a variant lie apart, relative to their mean; 0 with fewer than two runs. */
     /**
      * Met or missed only where the runs' own spread cannot carry the price across the limit: met
      * if the price plus the spread is within it, missed if the price minus the spread is beyond
@@ -120,6 +119,7 @@ final class Report {
         return cost - spread > PRICE_LIMIT ? false : null;
     }
 
+    /** How far the runs of a variant lie apart, relative to their mean; 0 with fewer than two runs. */
     private double spread(String job, String variant) {
         DoubleSummaryStatistics rates = rates(job, variant);
         return rates.getCount() < 2 ? 0 : (rates.getMax() - rates.getMin()) / rates.getAverage();

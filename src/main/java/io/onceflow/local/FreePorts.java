@@ -31,7 +31,10 @@ public final class FreePorts {
 
     public static int pick() {
         int below = ephemeralLow();
-        for (int attempt = 0; attempt < 1_000 && below > LOWEST; attempt++) {
+        if (below <= LOWEST) {
+            return kernelsPick();
+        }
+        for (int attempt = 0; attempt < 1_000; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(LOWEST, below);
             if (HANDED_OUT.add(port) && isFree(port)) {
                 return port;
@@ -39,6 +42,15 @@ public final class FreePorts {
         }
         throw new UncheckedIOException(new IOException(
                 "No free port on loopback from " + LOWEST + " up to the kernel's ephemeral range at " + below));
+    }
+
+    /** Where the ephemeral range leaves no room below it: the kernel's own pick, as good as it gets there. */
+    private static int kernelsPick() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("No free port on loopback", e);
+        }
     }
 
     /** Whether nothing listens on {@code port} on loopback. */
