@@ -276,13 +276,13 @@ final class JobRuns {
      * synchronous and its asynchronous phase. The last stage to acknowledge is the one a
      * checkpoint waits for; a subtask's ack is roughly its barrier + sync + async.
      */
-    record StageTimes(String stage, Spread ack, Spread barrier, Spread sync, Spread async) {}
+    record StageTimes(String stage, Percentiles ack, Percentiles barrier, Percentiles sync, Percentiles async) {}
 
     /** The p50 and p90 of one of a stage's checkpoint times, in milliseconds. */
-    record Spread(double p50, double p90) {
-        static Spread of(List<Long> millis) {
+    record Percentiles(double p50, double p90) {
+        static Percentiles of(List<Long> millis) {
             Collections.sort(millis);
-            return new Spread(Stats.percentile(millis, 0.50), Stats.percentile(millis, 0.90));
+            return new Percentiles(Stats.percentile(millis, 0.50), Stats.percentile(millis, 0.90));
         }
     }
 
@@ -343,8 +343,8 @@ final class JobRuns {
             if (!acks.containsKey(id)) {
                 continue;
             }
-            stages.add(new StageTimes(stageName.apply(vertex.getName()), Spread.of(acks.get(id)),
-                    Spread.of(barriers.get(id)), Spread.of(syncs.get(id)), Spread.of(asyncs.get(id))));
+            stages.add(new StageTimes(stageName.apply(vertex.getName()), Percentiles.of(acks.get(id)),
+                    Percentiles.of(barriers.get(id)), Percentiles.of(syncs.get(id)), Percentiles.of(asyncs.get(id))));
         }
         return new CheckpointHistory(totals, stages);
     }

@@ -173,8 +173,8 @@ final class Report {
         for (int run = 0; run < latencies.size(); run++) {
             for (JobRuns.StageTimes stage : latencies.get(run).checkpoints().stages()) {
                 cells.computeIfAbsent(stage.stage(), name -> new String[latencies.size()])[run] =
-                        spread(stage.ack()) + " (" + spread(stage.barrier()) + ", " + spread(stage.sync()) + ", "
-                                + spread(stage.async()) + ")";
+                        p50p90(stage.ack()) + " (" + p50p90(stage.barrier()) + ", " + p50p90(stage.sync()) + ", "
+                                + p50p90(stage.async()) + ")";
             }
         }
         if (cells.isEmpty()) {
@@ -201,8 +201,8 @@ final class Report {
         md.append("\n");
     }
 
-    private static String spread(JobRuns.Spread spread) {
-        return number(spread.p50()) + " / " + number(spread.p90());
+    private static String p50p90(JobRuns.Percentiles times) {
+        return number(times.p50()) + " / " + number(times.p90());
     }
 
     static void print(PrintWriter out, FixedRate.Recovery r) {

@@ -143,8 +143,8 @@ class ReportTest {
 
     /** Times as p50, p90 pairs: ack, barrier, sync, async. */
     private static JobRuns.StageTimes stage(String name, double... p50p90) {
-        return new JobRuns.StageTimes(name, new JobRuns.Spread(p50p90[0], p50p90[1]), new JobRuns.Spread(p50p90[2], p50p90[3]),
-                new JobRuns.Spread(p50p90[4], p50p90[5]), new JobRuns.Spread(p50p90[6], p50p90[7]));
+        return new JobRuns.StageTimes(name, new JobRuns.Percentiles(p50p90[0], p50p90[1]), new JobRuns.Percentiles(p50p90[2], p50p90[3]),
+                new JobRuns.Percentiles(p50p90[4], p50p90[5]), new JobRuns.Percentiles(p50p90[6], p50p90[7]));
     }
 
     private static FixedRate.Latency latency(long interval, JobRuns.Checkpoints checkpoints, List<JobRuns.StageTimes> stages) {
