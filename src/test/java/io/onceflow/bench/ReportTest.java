@@ -84,6 +84,12 @@ class ReportTest {
     }
 
     @Test
+    void theThroughputTextGivesTheReadersBatchAsTheReaderUsesIt() {
+        assertThat(new Report().markdown("chart.svg"))
+                .contains("the broker holds a fetch until 256 KiB are visible or 100 ms passed");
+    }
+
+    @Test
     void aPriceTheSpreadCouldCarryAcrossTheLimitGetsNoVerdict() {
         assertThat(Report.priceVerdict(0.08, 0.06)).isNull();
         assertThat(Report.priceVerdict(0.13, 0.06)).isNull();
