@@ -137,60 +137,22 @@ public final class PaymentsJob {
         return KafkaSources.records(config.kafka(), config.topics().requests(), bounded);
     }
 
+    /**
+     * What the pipeline yields before its sinks: one result per decodable request and one dead
+     * letter per undecodable record.
+     */
+    public record Outputs(DataStream<PaymentResult> results, DataStream<DeadLetter> deadLetters) {}
+
     /** Adds the whole pipeline to {@code env}. */
     public void build(StreamExecutionEnvironment env, Connectors connectors) {
-        DataStream<SourceRecord> records =
-                connectors.afterSource()
-                        .apply(
-                                env.fromSource(
-                                                connectors.requests(),
-                                                WatermarkStrategy.noWatermarks(),
-                                                "Kafka: " + config.topics().requests())
-                                        .uid(SOURCE_UID));
-
-        SingleOutputStreamOperator<AuthorizationRequest> decoded =
-                records.process(new PaymentRequestDecoder(config.job().name()))
-                        .uid(DECODE_UID)
-                        .name("Decode payment requests");
-        DataStream<DeadLetter> deadLetters = decoded.getSideOutput(DeadLetters.TAG);
-
-        SingleOutputStreamOperator<AuthorizationRequest> valid =
-                decoded.process(new RequestValidation(config.validation()))
-                        .uid(VALIDATE_UID)
-                        .name("Validate payment requests");
-        DataStream<PaymentResult> rejected = valid.getSideOutput(RequestValidation.REJECTED);
-
-        DataStream<AuthorizationRequest> withCustomers =
-                CustomerLookup.apply(valid, config.postgres().endpoint(), config.customerLookup())
-                        .uid(CUSTOMER_LOOKUP_UID)
-                        .name("Look up customers");
-
-        var gateway = config.gateway();
-        DataStream<PaymentResult> authorized =
-                withCustomers
-                        .keyBy(payment -> payment.getRequest().getCustomerId())
-                        .transform(
-                                "Authorize payments per customer",
-                                new AvroTypeInfo<>(PaymentResult.class),
-                                new PaymentAuthorizerFactory(
-                                        new PaymentAuthorizer.Settings(
-                                                config.idempotency().ttl(),
-                                                config.validation().maxRequestAge().plus(Duration.ofDays(2)),
-                                                gateway.retry(),
-                                                gateway.circuitBreaker().waitInOpenState(),
-                                                gateway.giveUpAfter(),
-                                                gateway.capacity(),
-                                                gateway.maxWaitingPerCustomer()),
-                                        connectors.gateway()))
-                        .uid(AUTHORIZER_UID);
-
-        DataStream<PaymentResult> results = authorized.union(rejected);
+        Outputs outputs = decide(env, connectors.requests(), connectors.afterSource(), connectors.gateway());
+        DataStream<PaymentResult> results = outputs.results();
 
         results.flatMap(new PaymentOutputs.ResultRecords(config.topics()))
                 .name("Encode results and completion events")
                 .uid("encode-results")
                 .union(
-                        deadLetters
+                        outputs.deadLetters()
                                 .map(DeadLetters.toTopic(config.topics().deadLetters()))
                                 .name("Encode dead letters")
                                 .uid("encode-dead-letters"))
@@ -214,6 +176,64 @@ public final class PaymentsJob {
                 .sinkTo(connectors.paymentsTable())
                 .uid(POSTGRES_SINK_UID)
                 .name("PostgreSQL: payments");
+    }
+
+    /**
+     * The pipeline up to its sinks: decode, validate, look up customers and authorize each
+     * customer's payments (idempotency, checks, the gateway), with the operators' uids as {@link
+     * #build} has them. {@code afterSource} may tap or alter the records read.
+     */
+    public Outputs decide(
+            StreamExecutionEnvironment env,
+            Source<SourceRecord, ?, ?> requests,
+            UnaryOperator<DataStream<SourceRecord>> afterSource,
+            SerializableSupplier<PaymentGateway> gateway) {
+        DataStream<SourceRecord> records =
+                afterSource
+                        .apply(
+                                env.fromSource(
+                                                requests,
+                                                WatermarkStrategy.noWatermarks(),
+                                                "Kafka: " + config.topics().requests())
+                                        .uid(SOURCE_UID));
+
+        SingleOutputStreamOperator<AuthorizationRequest> decoded =
+                records.process(new PaymentRequestDecoder(config.job().name()))
+                        .uid(DECODE_UID)
+                        .name("Decode payment requests");
+        DataStream<DeadLetter> deadLetters = decoded.getSideOutput(DeadLetters.TAG);
+
+        SingleOutputStreamOperator<AuthorizationRequest> valid =
+                decoded.process(new RequestValidation(config.validation()))
+                        .uid(VALIDATE_UID)
+                        .name("Validate payment requests");
+        DataStream<PaymentResult> rejected = valid.getSideOutput(RequestValidation.REJECTED);
+
+        DataStream<AuthorizationRequest> withCustomers =
+                CustomerLookup.apply(valid, config.postgres().endpoint(), config.customerLookup())
+                        .uid(CUSTOMER_LOOKUP_UID)
+                        .name("Look up customers");
+
+        var calls = config.gateway();
+        DataStream<PaymentResult> authorized =
+                withCustomers
+                        .keyBy(payment -> payment.getRequest().getCustomerId())
+                        .transform(
+                                "Authorize payments per customer",
+                                new AvroTypeInfo<>(PaymentResult.class),
+                                new PaymentAuthorizerFactory(
+                                        new PaymentAuthorizer.Settings(
+                                                config.idempotency().ttl(),
+                                                config.validation().maxRequestAge().plus(Duration.ofDays(2)),
+                                                calls.retry(),
+                                                calls.circuitBreaker().waitInOpenState(),
+                                                calls.giveUpAfter(),
+                                                calls.capacity(),
+                                                calls.maxWaitingPerCustomer()),
+                                        gateway))
+                        .uid(AUTHORIZER_UID);
+
+        return new Outputs(authorized.union(rejected), deadLetters);
     }
 
     /** Whether a result is a payment the gateway decided, which gets its row in {@code payments}. */
