@@ -58,7 +58,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Parts that can be left out. */
     enum Part {
-        payments, ceiling, at_least_once, sql_peer, analytics, latency, recovery, full_checkpoints
+        payments, ceiling, at_least_once, sql_peer, peer_work, analytics, latency, recovery, full_checkpoints
     }
 
     @ParentCommand OnceflowCli cli;
@@ -230,6 +230,10 @@ public final class BenchCommand implements Callable<Integer> {
                 if (withPayments && !skip.contains(Part.sql_peer)) {
                     attempt(results, out, "payments Flink SQL peer", () -> addRun(results, out,
                             SqlPeer.run(runs, results.payments, checkpointInterval, timeout)));
+                }
+                if (withPayments && !skip.contains(Part.peer_work)) {
+                    attempt(results, out, "payments job's operators on the peer's work", () -> addRun(results, out,
+                            PeerWork.run(runs, results.payments, checkpointInterval, timeout)));
                 }
                 out.println();
 

@@ -66,15 +66,20 @@ final class SqlPeer {
         }
     }
 
+    /** The peer's output table, empty: one row per distinct (customer, key) of a decodable request. */
+    static void createTable(Statement statement, String table) throws Exception {
+        statement.execute("DROP TABLE IF EXISTS " + table);
+        statement.execute("CREATE TABLE " + table + " (customer_id text, idempotency_key text, merchant_id text,"
+                + " amount_minor bigint, currency text, status text, requested_at timestamp,"
+                + " PRIMARY KEY (customer_id, idempotency_key))");
+    }
+
     static JobRuns.Run run(JobRuns runs, Preload.Loaded input, Duration checkpointInterval, Duration timeout) throws Exception {
         String run = runs.nextRunName("sql-peer");
         PaymentsConfig config = runs.paymentsConfig(run, input.topic(), checkpointInterval);
         var endpoint = runs.local().postgresEndpoint();
         try (Connection connection = endpoint.connect(); Statement statement = connection.createStatement()) {
-            statement.execute("DROP TABLE IF EXISTS " + TABLE);
-            statement.execute("CREATE TABLE " + TABLE + " (customer_id text, idempotency_key text, merchant_id text,"
-                    + " amount_minor bigint, currency text, status text, requested_at timestamp,"
-                    + " PRIMARY KEY (customer_id, idempotency_key))");
+            createTable(statement, TABLE);
         }
         StreamExecutionEnvironment env = runs.environment(config.job(), true);
         StreamTableEnvironment tables = StreamTableEnvironment.create(env);

@@ -84,6 +84,25 @@ class ReportTest {
     }
 
     @Test
+    void theJobAndItsOperatorsOnThePeersWorkAreEachComparedWithThePeer() {
+        Report report = new Report();
+        inTurn(report, "payments", 20_000, 20_000, 20_000, 22_000);
+        report.rows.add(row("payments", "Flink SQL peer", 42_000, true));
+        report.rows.add(row("payments", PeerWork.VARIANT, 50_400, true));
+
+        Report.Target job = target(report, "payments job vs the Flink SQL peer");
+        assertThat(job.measured()).isEqualTo("0.50x (21,000 vs 42,000 rec/s)");
+        assertThat(job.met()).isFalse();
+        Report.Target sameWork = target(report, "the job's operators on the peer's work vs the Flink SQL peer");
+        assertThat(sameWork.measured()).isEqualTo("1.20x (50,400 vs 42,000 rec/s)");
+        assertThat(sameWork.met()).isTrue();
+        assertThat(report.markdown("chart.svg")).contains("| 1.20x |");
+
+        report.rows.remove(report.rows.size() - 1);
+        assertThat(target(report, "the job's operators on the peer's work vs the Flink SQL peer").met()).isNull();
+    }
+
+    @Test
     void theThroughputTextGivesTheReadersBatchAsTheReaderUsesIt() {
         assertThat(new Report().markdown("chart.svg"))
                 .contains("the broker holds a fetch until 256 KiB are visible or 100 ms passed");

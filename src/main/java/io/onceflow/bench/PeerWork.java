@@ -1,0 +1,91 @@
+package io.onceflow.bench;
+
+import io.onceflow.payments.PaymentsConfig;
+import io.onceflow.payments.PaymentsJob;
+import io.onceflow.payments.model.PaymentResult;
+import io.onceflow.payments.model.PaymentStatus;
+import io.onceflow.sinks.postgres.PostgresSink;
+import io.onceflow.sinks.postgres.PostgresStatement;
+
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+
+/**
+ * The Flink SQL peer's work done by the payments job's own operators, so that the two compare
+ * on the same work: {@link PaymentsJob#decide} (decode, validate, customer lookup, the
+ * authorizer's idempotency and checks) with an {@link InstantGateway}, and the job's
+ * two-phase-commit {@link PostgresSink} writing one row per distinct (customer, key), as the
+ * peer does, into a table shaped like the peer's. Duplicates are left out and a reused key's
+ * second payload is skipped by {@code ON CONFLICT DO NOTHING}, so the rows are the peer's.
+ *
+ * <p>Left out against the job: the gateway over the network and its simulator, the Kafka results
+ * and dead letters, the lake. Still done, unlike the peer: validation, daily limits, keeping each
+ * request's result for its repeats, exactly-once commits.
+ */
+final class PeerWork {
+
+    static final String VARIANT = "job's operators, the peer's work";
+
+    static final String TABLE = "bench_peer_work_payments";
+
+    private PeerWork() {}
+
+    static JobRuns.Run run(JobRuns runs, Preload.Loaded input, Duration checkpointInterval, Duration timeout) throws Exception {
+        String run = runs.nextRunName("peer-work");
+        PaymentsConfig config = runs.paymentsConfig(run, input.topic(), checkpointInterval);
+        var endpoint = runs.local().postgresEndpoint();
+        try (Connection connection = endpoint.connect(); Statement statement = connection.createStatement()) {
+            SqlPeer.createTable(statement, TABLE);
+        }
+        StreamExecutionEnvironment env = runs.environment(config.job(), true);
+        new PaymentsJob(config)
+                .decide(env, PaymentsJob.requestsSource(config, false), stream -> stream, InstantGateway::new)
+                .results()
+                .filter(result -> result.getStatus() != PaymentStatus.DUPLICATE)
+                .name("Results but duplicates")
+                .uid("peer-work-rows")
+                .sinkTo(PostgresSink.<PaymentResult>builder()
+                        .setEndpoint(endpoint)
+                        .setTransactionNamespace(config.job().namespace())
+                        .setSinkName("peer-work")
+                        .setStatement(PostgresStatement.insert(
+                                "INSERT INTO " + TABLE + " (customer_id, idempotency_key, merchant_id, amount_minor, currency,"
+                                        + " status, requested_at)",
+                                "(?, ?, ?, ?, ?, ?, ?)", "ON CONFLICT DO NOTHING", PeerWork::bind))
+                        .setBatchSize(config.postgresSink().batchSize())
+                        .build())
+                .uid("peer-work-postgres-sink")
+                .name("PostgreSQL: " + TABLE);
+        try (Connection connection = endpoint.connect(); Statement count = connection.createStatement()) {
+            return runs.drain("payments", VARIANT, input, env, run,
+                    () -> {
+                        try (ResultSet rows = count.executeQuery("SELECT count(*) FROM " + TABLE)) {
+                            rows.next();
+                            return rows.getLong(1);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    input.distinctPaymentKeys(), timeout,
+                    "the job's operators with an in-process gateway, PostgreSQL sink exactly-once (prepared transactions),"
+                            + " RocksDB incremental, checkpoints every " + checkpointInterval.toMillis() + " ms, parallelism 2",
+                    200);
+        }
+    }
+
+    private static void bind(PostgresStatement.Row row, PaymentResult result) {
+        row.setString(1, result.getCustomerId());
+        row.setString(2, result.getIdempotencyKey());
+        row.setString(3, result.getMerchantId());
+        row.setLong(4, result.getAmountMinor());
+        row.setString(5, result.getCurrency());
+        row.setString(6, result.getStatus().name());
+        row.setObject(7, LocalDateTime.ofInstant(result.getRequestedAt(), ZoneOffset.UTC));
+    }
+}
