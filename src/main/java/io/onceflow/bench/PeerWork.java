@@ -1,5 +1,6 @@
 package io.onceflow.bench;
 
+import io.onceflow.payments.PaymentAuthorizer;
 import io.onceflow.payments.PaymentsConfig;
 import io.onceflow.payments.PaymentsJob;
 import io.onceflow.payments.model.PaymentResult;
@@ -21,8 +22,10 @@ import java.time.ZoneOffset;
  * on the same work: {@link PaymentsJob#decide} (decode, validate, customer lookup, the
  * authorizer's idempotency and checks) with an {@link InstantGateway}, and the job's
  * two-phase-commit {@link PostgresSink} writing one row per distinct (customer, key), as the
- * peer does, into a table shaped like the peer's. Duplicates are left out and a reused key's
- * second payload is skipped by {@code ON CONFLICT DO NOTHING}, so the rows are the peer's.
+ * peer does, into a table shaped like the peer's: each request's own decision, without the
+ * answers to repeats ({@code DUPLICATE}, and {@code REJECTED} for a key reused with another
+ * payload). A repeat's row would conflict with its original's, which may still be in a prepared
+ * transaction waiting for its checkpoint, and wait on that lock until the sink's lock timeout.
  *
  * <p>Left out against the job: the gateway over the network and its simulator, the Kafka results
  * and dead letters, the lake. Still done, unlike the peer: validation, daily limits, keeping each
@@ -47,8 +50,8 @@ final class PeerWork {
         new PaymentsJob(config)
                 .decide(env, PaymentsJob.requestsSource(config, false), stream -> stream, InstantGateway::new)
                 .results()
-                .filter(result -> result.getStatus() != PaymentStatus.DUPLICATE)
-                .name("Results but duplicates")
+                .filter(PeerWork::isOwnDecision)
+                .name("Each request's own decision")
                 .uid("peer-work-rows")
                 .sinkTo(PostgresSink.<PaymentResult>builder()
                         .setEndpoint(endpoint)
@@ -77,6 +80,11 @@ final class PeerWork {
                             + " RocksDB incremental, checkpoints every " + checkpointInterval.toMillis() + " ms, parallelism 2",
                     200);
         }
+    }
+
+    private static boolean isOwnDecision(PaymentResult result) {
+        return result.getStatus() != PaymentStatus.DUPLICATE
+                && !(result.getStatus() == PaymentStatus.REJECTED && PaymentAuthorizer.KEY_REUSED.equals(result.getReason()));
     }
 
     private static void bind(PostgresStatement.Row row, PaymentResult result) {

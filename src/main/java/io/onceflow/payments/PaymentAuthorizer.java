@@ -117,6 +117,9 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(PaymentAuthorizer.class);
 
+    /** The reason of a repeat that reuses an earlier request's idempotency key with another payload. */
+    public static final String KEY_REUSED = "idempotency_key_reused";
+
     static final String IDEMPOTENCY_STATE = "idempotency";
     static final String DAILY_SPEND_STATE = "daily-spend";
     static final String GATEWAY_CALL_STATE = "gateway-call";
@@ -316,7 +319,7 @@ public final class PaymentAuthorizer extends AbstractStreamOperator<PaymentResul
         if (seen != null) {
             if (seen.getPayloadFingerprint() != fingerprint) {
                 idempotencyKeysReused.inc();
-                emit(PaymentResults.rejected(payment, "idempotency_key_reused", now()));
+                emit(PaymentResults.rejected(payment, KEY_REUSED, now()));
             } else {
                 duplicatesAnswered.inc();
                 emit(PaymentResults.duplicate(payment, seen.getOriginal(), now()));
