@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -210,9 +211,11 @@ public final class BenchCommand implements Callable<Integer> {
                 List<String> warmUps = new ArrayList<>();
 
                 // 1. Throughput, payments.
+                AtomicReference<Preload.Loaded> paymentsWarmUp = new AtomicReference<>();
                 if (withPayments && warmUpRecords > 0) {
                     attempt(results, out, "payments warm-up", () -> {
                         Preload.Loaded input = Preload.payments(kafka, warmUpRequests, new PaymentWorkload(6, customers, Instant.now()), warmUpRecords);
+                        paymentsWarmUp.set(input);
                         warmUps.add(warmUp(out, "payments", "requests/s", (variant, guarantee) ->
                                 runs.payments(variant, input, guarantee, checkpointInterval, true, timeout)));
                     });
@@ -227,13 +230,17 @@ public final class BenchCommand implements Callable<Integer> {
                     guaranteesInTurn(results, out, "payments", (variant, guarantee) ->
                             runs.payments(variant, results.payments, guarantee, checkpointInterval, true, timeout));
                 }
-                if (withPayments && !skip.contains(Part.sql_peer)) {
-                    attempt(results, out, "payments Flink SQL peer", () -> addRun(results, out,
-                            SqlPeer.run(runs, results.payments, checkpointInterval, timeout)));
+                boolean withPeer = withPayments && !skip.contains(Part.sql_peer);
+                if (withPeer && paymentsWarmUp.get() != null) {
+                    // The peer's code is not the job's: without rounds of its own its JIT compilation
+                    // fell in its measured run (10 us of its 42 us per record, docs/benchmarks-profile.md).
+                    attempt(results, out, "Flink SQL peer warm-up", () -> warmUps.add(warmUp(out, SqlPeer.VARIANT, "requests/s",
+                            (variant, guarantee) -> SqlPeer.run(runs, paymentsWarmUp.get(), variant, checkpointInterval, timeout))));
                 }
-                if (withPayments && !skip.contains(Part.peer_work)) {
-                    attempt(results, out, "payments job's operators on the peer's work", () -> addRun(results, out,
-                            PeerWork.run(runs, results.payments, checkpointInterval, timeout)));
+                if (withPayments) {
+                    peersInTurn(results, out, withPeer, !skip.contains(Part.peer_work),
+                            variant -> SqlPeer.run(runs, results.payments, variant, checkpointInterval, timeout),
+                            variant -> PeerWork.run(runs, results.payments, variant, checkpointInterval, timeout));
                 }
                 out.println();
 
@@ -292,7 +299,8 @@ public final class BenchCommand implements Callable<Integer> {
                 if (!warmUps.isEmpty()) {
                     results.settings += String.format(Locale.ROOT,
                             "; each job was measured right after warm-up rounds of its own, payments first (its latency and"
-                                    + " full-checkpoint runs too, before the analytics warm-up; recovery last), each round %,d records,"
+                                    + " full-checkpoint runs too, before the analytics warm-up; recovery last), and so was the Flink SQL"
+                                    + " peer, after the payments job's runs; each round %,d records,"
                                     + " not reported, until the JIT compilers took less than %.0f%% of a round's CPU or %d rounds ran: %s",
                             warmUpRecords, warmUpJitShare, warmUpRounds, String.join(", ", warmUps));
                 }
@@ -335,7 +343,7 @@ public final class BenchCommand implements Callable<Integer> {
             JobRuns.Run run = round.drain("warm-up", DeliveryGuarantee.EXACTLY_ONCE);
             jitShare = run.jitShare();
             out.printf(Locale.ROOT, "%s warm-up round %d (not reported): %,d records, %,.0f %s; JIT compilers %.0f%% of the CPU%n",
-                    job, rounds, warmUpRecords, run.rate(), unit, jitShare * 100);
+                    job, rounds, run.input().records(), run.rate(), unit, jitShare * 100);
             out.flush();
         }
         return String.format(Locale.ROOT, "%s %d round%s, %.0f%% in the last", job, rounds, rounds == 1 ? "" : "s", jitShare * 100);
@@ -374,6 +382,34 @@ public final class BenchCommand implements Callable<Integer> {
         for (var variant : order) {
             attempt(results, out, job + " " + variant.getKey(),
                     () -> addRun(results, out, run.drain(variant.getKey(), variant.getValue())));
+        }
+    }
+
+    private interface VariantRun {
+        JobRuns.Run drain(String variant) throws Exception;
+    }
+
+    /**
+     * The Flink SQL peer and the job's operators on the peer's work, each on its own when the
+     * other is skipped, else in turn as {@link #guaranteesInTurn} runs the delivery guarantees:
+     * peer, peer's work twice, peer again.
+     */
+    private static void peersInTurn(Report results, PrintWriter out, boolean withPeer, boolean withPeerWork,
+            VariantRun peer, VariantRun peerWork) {
+        List<Map.Entry<String, VariantRun>> order = new ArrayList<>();
+        if (withPeer) {
+            order.add(Map.entry(SqlPeer.VARIANT, peer));
+        }
+        if (withPeerWork) {
+            order.add(Map.entry(PeerWork.VARIANT, peerWork));
+        }
+        if (withPeer && withPeerWork) {
+            order.add(Map.entry(Report.repeat(PeerWork.VARIANT), peerWork));
+            order.add(Map.entry(Report.repeat(SqlPeer.VARIANT), peer));
+        }
+        for (var variant : order) {
+            attempt(results, out, "payments " + variant.getKey(),
+                    () -> addRun(results, out, variant.getValue().drain(variant.getKey())));
         }
     }
 

@@ -39,7 +39,8 @@ final class PeerWork {
 
     private PeerWork() {}
 
-    static JobRuns.Run run(JobRuns runs, Preload.Loaded input, Duration checkpointInterval, Duration timeout) throws Exception {
+    static JobRuns.Run run(JobRuns runs, Preload.Loaded input, String variant, Duration checkpointInterval, Duration timeout)
+            throws Exception {
         String run = runs.nextRunName("peer-work");
         PaymentsConfig config = runs.paymentsConfig(run, input.topic(), checkpointInterval);
         var endpoint = runs.local().postgresEndpoint();
@@ -66,7 +67,7 @@ final class PeerWork {
                 .uid("peer-work-postgres-sink")
                 .name("PostgreSQL: " + TABLE);
         try (Connection connection = endpoint.connect(); Statement count = connection.createStatement()) {
-            return runs.drain("payments", VARIANT, input, env, run,
+            return runs.drain("payments", variant, input, env, run,
                     () -> {
                         try (ResultSet rows = count.executeQuery("SELECT count(*) FROM " + TABLE)) {
                             rows.next();

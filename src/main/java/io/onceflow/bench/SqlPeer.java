@@ -32,6 +32,8 @@ import java.time.ZoneOffset;
  */
 final class SqlPeer {
 
+    static final String VARIANT = "Flink SQL peer";
+
     static final String TABLE = "bench_sql_payments";
 
     private SqlPeer() {}
@@ -74,7 +76,8 @@ final class SqlPeer {
                 + " PRIMARY KEY (customer_id, idempotency_key))");
     }
 
-    static JobRuns.Run run(JobRuns runs, Preload.Loaded input, Duration checkpointInterval, Duration timeout) throws Exception {
+    static JobRuns.Run run(JobRuns runs, Preload.Loaded input, String variant, Duration checkpointInterval, Duration timeout)
+            throws Exception {
         String run = runs.nextRunName("sql-peer");
         PaymentsConfig config = runs.paymentsConfig(run, input.topic(), checkpointInterval);
         var endpoint = runs.local().postgresEndpoint();
@@ -116,7 +119,7 @@ final class SqlPeer {
                 + " LEFT JOIN customers FOR SYSTEM_TIME AS OF d.pt AS c ON d.customer_id = c.customer_id");
         statements.attachAsDataStream();
         try (Connection connection = endpoint.connect(); Statement count = connection.createStatement()) {
-            return runs.drain("payments", "Flink SQL peer", input, env, run,
+            return runs.drain("payments", variant, input, env, run,
                     () -> {
                         try (ResultSet rows = count.executeQuery("SELECT count(*) FROM " + TABLE)) {
                             rows.next();

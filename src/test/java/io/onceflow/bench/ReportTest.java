@@ -103,6 +103,25 @@ class ReportTest {
     }
 
     @Test
+    void aComparisonWithThePeerHasAVerdictOnlyWhereTheRunsSpreadCannotTurnItRound() {
+        Report report = new Report();
+        report.rows.add(row("payments", SqlPeer.VARIANT, 46_000, true));
+        report.rows.add(row("payments", PeerWork.VARIANT, 52_000, true));
+        report.rows.add(row("payments", Report.repeat(PeerWork.VARIANT), 48_000, true));
+        report.rows.add(row("payments", Report.repeat(SqlPeer.VARIANT), 44_000, true));
+
+        Report.Target sameWork = target(report, "the job's operators on the peer's work vs the Flink SQL peer");
+        assertThat(sameWork.measured()).isEqualTo("1.11x (50,000 vs 45,000 rec/s, means of two runs each, which differ by up to 8%)");
+        assertThat(sameWork.met()).isTrue();
+
+        assertThat(Report.fasterVerdict(1.05, 0.08)).isNull();
+        assertThat(Report.fasterVerdict(0.95, 0.08)).isNull();
+        assertThat(Report.fasterVerdict(0.42, 0.08)).isFalse();
+        assertThat(Report.fasterVerdict(1.01, 0)).isTrue();
+        assertThat(Report.fasterVerdict(Double.NaN, 0)).isNull();
+    }
+
+    @Test
     void theThroughputTextGivesTheReadersBatchAsTheReaderUsesIt() {
         assertThat(new Report().markdown("chart.svg"))
                 .contains("the broker holds a fetch until 256 KiB are visible or 100 ms passed");
