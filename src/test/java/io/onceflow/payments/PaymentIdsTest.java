@@ -24,6 +24,18 @@ class PaymentIdsTest {
     }
 
     @Test
+    void paymentIdIsTheJdksNameBasedUuidOfCustomerAndKey() {
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < 1_000; i++) {
+            String customer = "cust-" + random.nextInt(100_000);
+            String key = Long.toHexString(random.nextLong()) + (i % 3 == 0 ? "-\u00e9\u4e2d" : "");
+            assertThat(PaymentIds.paymentId(customer, key))
+                    .isEqualTo(UUID.nameUUIDFromBytes((customer + '\u0000' + key).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                            .toString());
+        }
+    }
+
+    @Test
     void paymentIdSeparatesCustomerFromKey() {
         assertThat(PaymentIds.paymentId("ab", "c")).isNotEqualTo(PaymentIds.paymentId("a", "bc"));
         assertThat(PaymentIds.paymentId("alice", "k1"))
