@@ -38,6 +38,9 @@ final class ThreadCpu {
     static final String POSTGRES = "PostgreSQL server (its own processes)";
 
     private static final Pattern TASK = Pattern.compile("^(.*) \\(\\d+/\\d+\\)#\\d+$");
+    /** Flink SQL numbers its operators per job ({@code Deduplicate[36]}); without the numbers each run of the peer lines up. */
+    private static final Pattern SQL_OPERATOR_NUMBER = Pattern.compile("\\[\\d+]");
+
     private static final Pattern KAFKA_SOURCE = Pattern.compile("^Source: Kafka: \\S+");
 
     /**
@@ -138,7 +141,8 @@ final class ThreadCpu {
         }
         Matcher task = TASK.matcher(thread);
         if (task.matches() && !isFlinkRuntime(thread)) {
-            return "task: " + KAFKA_SOURCE.matcher(task.group(1)).replaceFirst("Source: Kafka");
+            String chain = KAFKA_SOURCE.matcher(task.group(1)).replaceFirst("Source: Kafka");
+            return "task: " + SQL_OPERATOR_NUMBER.matcher(chain).replaceAll("");
         }
         for (Map.Entry<String, String> prefix : PREFIX_GROUPS) {
             if (thread.startsWith(prefix.getKey())) {

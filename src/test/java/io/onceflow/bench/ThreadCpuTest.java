@@ -26,6 +26,13 @@ class ThreadCpuTest {
     }
 
     @Test
+    void theSqlPeersOperatorsLineUpAcrossRunsWithoutTheirNumbers() {
+        assertThat(ThreadCpu.group("Deduplicate[36] -> Calc[37] -> LookupJoin[38] -> Sink: sql_payments[40] (1/2)#0"))
+                .isEqualTo(ThreadCpu.group("Deduplicate[46] -> Calc[47] -> LookupJoin[48] -> Sink: sql_payments[50] (2/2)#0"))
+                .isEqualTo("task: Deduplicate -> Calc -> LookupJoin -> Sink: sql_payments");
+    }
+
+    @Test
     void threadsOutsideTheTasksGoToTheComponentThatRunsThem() {
         assertThat(ThreadCpu.group("Source Data Fetcher for Source: Kafka: x -> Decode payment requests (1/2)#0"))
                 .isEqualTo("Kafka source: fetcher threads");
