@@ -11,7 +11,6 @@ import io.onceflow.sinks.postgres.PostgresStatement;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -67,16 +66,7 @@ final class PeerWork {
                 .uid("peer-work-postgres-sink")
                 .name("PostgreSQL: " + TABLE);
         try (Connection connection = endpoint.connect(); Statement count = connection.createStatement()) {
-            return runs.drain("payments", variant, input, env, run,
-                    () -> {
-                        try (ResultSet rows = count.executeQuery("SELECT count(*) FROM " + TABLE)) {
-                            rows.next();
-                            return rows.getLong(1);
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    },
-                    input.distinctPaymentKeys(), timeout,
+            return runs.drain("payments", variant, input, env, run, SqlPeer.rows(count, TABLE), input.distinctPaymentKeys(), timeout,
                     "the job's operators with an in-process gateway, PostgreSQL sink exactly-once (prepared transactions),"
                             + " RocksDB incremental, checkpoints every " + checkpointInterval.toMillis() + " ms, parallelism 2",
                     200);

@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.function.LongSupplier;
 
 /**
  * The peer a user might write instead of the payments job: the same input, deduplicated by
@@ -76,6 +77,18 @@ final class SqlPeer {
                 + " PRIMARY KEY (customer_id, idempotency_key))");
     }
 
+    /** The committed rows of {@code table}, read through {@code statement} at each call. */
+    static LongSupplier rows(Statement statement, String table) {
+        return () -> {
+            try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM " + table)) {
+                rows.next();
+                return rows.getLong(1);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+    }
+
     static JobRuns.Run run(JobRuns runs, Preload.Loaded input, String variant, Duration checkpointInterval, Duration timeout)
             throws Exception {
         String run = runs.nextRunName("sql-peer");
@@ -119,16 +132,7 @@ final class SqlPeer {
                 + " LEFT JOIN customers FOR SYSTEM_TIME AS OF d.pt AS c ON d.customer_id = c.customer_id");
         statements.attachAsDataStream();
         try (Connection connection = endpoint.connect(); Statement count = connection.createStatement()) {
-            return runs.drain("payments", variant, input, env, run,
-                    () -> {
-                        try (ResultSet rows = count.executeQuery("SELECT count(*) FROM " + TABLE)) {
-                            rows.next();
-                            return rows.getLong(1);
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    },
-                    input.distinctPaymentKeys(), timeout,
+            return runs.drain("payments", variant, input, env, run, rows(count, TABLE), input.distinctPaymentKeys(), timeout,
                     "Flink SQL, JDBC sink at-least-once (upsert), RocksDB incremental, checkpoints every "
                             + checkpointInterval.toMillis() + " ms, parallelism 2",
                     200);

@@ -38,10 +38,10 @@ final class ThreadCpu {
     static final String POSTGRES = "PostgreSQL server (its own processes)";
 
     private static final Pattern TASK = Pattern.compile("^(.*) \\(\\d+/\\d+\\)#\\d+$");
+    private static final Pattern KAFKA_SOURCE = Pattern.compile("^Source: Kafka: \\S+");
+
     /** Flink SQL numbers its operators per job ({@code Deduplicate[36]}); without the numbers each run of the peer lines up. */
     private static final Pattern SQL_OPERATOR_NUMBER = Pattern.compile("\\[\\d+]");
-
-    private static final Pattern KAFKA_SOURCE = Pattern.compile("^Source: Kafka: \\S+");
 
     /**
      * CPU nanoseconds so far of each live thread (by id), of the JVM's own threads (by name; empty
