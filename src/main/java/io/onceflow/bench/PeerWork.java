@@ -41,11 +41,8 @@ final class PeerWork {
     static JobRuns.Run run(JobRuns runs, Preload.Loaded input, String variant, Duration checkpointInterval, Duration timeout)
             throws Exception {
         String run = runs.nextRunName("peer-work");
-        PaymentsConfig config = runs.paymentsConfig(run, input.topic(), checkpointInterval);
+        PaymentsConfig config = SqlPeer.configWithEmptyTable(runs, run, input, checkpointInterval, TABLE);
         var endpoint = runs.local().postgresEndpoint();
-        try (Connection connection = endpoint.connect(); Statement statement = connection.createStatement()) {
-            SqlPeer.createTable(statement, TABLE);
-        }
         StreamExecutionEnvironment env = runs.environment(config.job(), true);
         new PaymentsJob(config)
                 .decide(env, PaymentsJob.requestsSource(config, false), stream -> stream, InstantGateway::new)

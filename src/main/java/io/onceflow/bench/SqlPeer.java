@@ -69,12 +69,20 @@ final class SqlPeer {
         }
     }
 
-    /** The peer's output table, empty: one row per distinct (customer, key) of a decodable request. */
-    static void createTable(Statement statement, String table) throws Exception {
-        statement.execute("DROP TABLE IF EXISTS " + table);
-        statement.execute("CREATE TABLE " + table + " (customer_id text, idempotency_key text, merchant_id text,"
-                + " amount_minor bigint, currency text, status text, requested_at timestamp,"
-                + " PRIMARY KEY (customer_id, idempotency_key))");
+    /**
+     * The configuration of {@code run} over {@code input}, and {@code table} created empty in the
+     * peer's shape: one row per distinct (customer, key) of a decodable request.
+     */
+    static PaymentsConfig configWithEmptyTable(JobRuns runs, String run, Preload.Loaded input, Duration checkpointInterval,
+            String table) throws Exception {
+        PaymentsConfig config = runs.paymentsConfig(run, input.topic(), checkpointInterval);
+        try (Connection connection = runs.local().postgresEndpoint().connect(); Statement statement = connection.createStatement()) {
+            statement.execute("DROP TABLE IF EXISTS " + table);
+            statement.execute("CREATE TABLE " + table + " (customer_id text, idempotency_key text, merchant_id text,"
+                    + " amount_minor bigint, currency text, status text, requested_at timestamp,"
+                    + " PRIMARY KEY (customer_id, idempotency_key))");
+        }
+        return config;
     }
 
     /** The committed rows of {@code table}, read through {@code statement} at each call. */
@@ -92,11 +100,8 @@ final class SqlPeer {
     static JobRuns.Run run(JobRuns runs, Preload.Loaded input, String variant, Duration checkpointInterval, Duration timeout)
             throws Exception {
         String run = runs.nextRunName("sql-peer");
-        PaymentsConfig config = runs.paymentsConfig(run, input.topic(), checkpointInterval);
+        PaymentsConfig config = configWithEmptyTable(runs, run, input, checkpointInterval, TABLE);
         var endpoint = runs.local().postgresEndpoint();
-        try (Connection connection = endpoint.connect(); Statement statement = connection.createStatement()) {
-            createTable(statement, TABLE);
-        }
         StreamExecutionEnvironment env = runs.environment(config.job(), true);
         StreamTableEnvironment tables = StreamTableEnvironment.create(env);
         tables.createTemporarySystemFunction("decode_request", DecodeRequest.class);
