@@ -81,12 +81,16 @@ final class Report {
         return variant + ", 2nd";
     }
 
-    /** The rates of a job's variant: its run and its {@link #repeat repeat}, of those that drained. */
+    /**
+     * The rates of a job's variant: its run and its {@link #repeat repeat}, of those that drained
+     * and have a rate (a run whose outputs all appeared at once has none).
+     */
     private DoubleSummaryStatistics rates(String job, String variant) {
         return rows.stream()
                 .filter(row -> row.job().equals(job) && row.complete()
                         && (row.variant().equals(variant) || row.variant().equals(repeat(variant))))
                 .mapToDouble(Row::rate)
+                .filter(rate -> !Double.isNaN(rate))
                 .summaryStatistics();
     }
 

@@ -59,7 +59,7 @@ class ReportTest {
     }
 
     @Test
-    void aRunThatDidNotDrainDoesNotCount() {
+    void aRunThatDidNotDrainOrHasNoRateDoesNotCount() {
         Report report = new Report();
         report.rows.add(row("analytics", "exactly-once", 8_000, true));
         report.rows.add(row("analytics", "at-least-once", 8_400, true));
@@ -67,6 +67,10 @@ class ReportTest {
         report.rows.add(row("analytics", Report.repeat("exactly-once"), 7_800, true));
 
         assertThat(report.rate("analytics", "at-least-once")).isEqualTo(8_400);
+        // drained, but every output appeared in one step: no rate
+        report.rows.add(row("payments", PeerWork.VARIANT, Double.NaN, true));
+        report.rows.add(row("payments", Report.repeat(PeerWork.VARIANT), 9_000, true));
+        assertThat(report.rate("payments", PeerWork.VARIANT)).isEqualTo(9_000);
         Report.Target price = target(report, "analytics: price of exactly-once vs at-least-once");
         assertThat(price.measured()).isEqualTo("6.0% (7,900 vs 8,400 rec/s)");
         assertThat(price.met()).isTrue();
