@@ -70,7 +70,7 @@ final class PeerWork {
         }
     }
 
-    private static boolean isOwnDecision(PaymentResult result) {
+    static boolean isOwnDecision(PaymentResult result) {
         return result.getStatus() != PaymentStatus.DUPLICATE
                 && !(result.getStatus() == PaymentStatus.REJECTED && PaymentAuthorizer.KEY_REUSED.equals(result.getReason()));
     }

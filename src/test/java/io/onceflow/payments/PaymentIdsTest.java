@@ -5,7 +5,9 @@ import io.onceflow.payments.model.RequestMetadata;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Random;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,12 +27,12 @@ class PaymentIdsTest {
 
     @Test
     void paymentIdIsTheJdksNameBasedUuidOfCustomerAndKey() {
-        java.util.Random random = new java.util.Random(7);
+        Random random = new Random(7);
         for (int i = 0; i < 1_000; i++) {
             String customer = "cust-" + random.nextInt(100_000);
             String key = Long.toHexString(random.nextLong()) + (i % 3 == 0 ? "-\u00e9\u4e2d" : "");
             assertThat(PaymentIds.paymentId(customer, key))
-                    .isEqualTo(UUID.nameUUIDFromBytes((customer + '\u0000' + key).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo(UUID.nameUUIDFromBytes((customer + '\u0000' + key).getBytes(StandardCharsets.UTF_8))
                             .toString());
         }
     }
