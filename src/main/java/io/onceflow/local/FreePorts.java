@@ -27,10 +27,13 @@ public final class FreePorts {
     private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
     private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
+    /** Read once: the range is the machine's, and every pick would read it again. */
+    private static final int EPHEMERAL_LOW = ephemeralLow();
+
     private FreePorts() {}
 
     public static int pick() {
-        int below = ephemeralLow();
+        int below = EPHEMERAL_LOW;
         if (below <= LOWEST) {
             return kernelsPick();
         }
