@@ -143,13 +143,17 @@ final class Report {
         double peer = rate("payments", SqlPeer.VARIANT);
         double ratio = rate / peer;
         double spread = Math.max(spread("payments", variant), spread("payments", SqlPeer.VARIANT));
-        boolean twoEach = runsOf("payments", variant) > 1 && runsOf("payments", SqlPeer.VARIANT) > 1;
         return new Target(what, "faster",
                 Double.isNaN(ratio) ? "not measured" : String.format(Locale.ROOT, "%.2fx (%s vs %s rec/s%s)", ratio, number(rate),
-                        number(peer), twoEach
-                                ? String.format(Locale.ROOT, ", means of two runs each, which differ by up to %.0f%%", spread * 100)
-                                : ""),
+                        number(peer), pairsNote("payments", variant, SqlPeer.VARIANT, spread)),
                 fasterVerdict(ratio, spread));
+    }
+
+    /** What a comparison of two variants rests on when each ran twice; empty otherwise. */
+    private String pairsNote(String job, String variant, String other, double spread) {
+        return runsOf(job, variant) > 1 && runsOf(job, other) > 1
+                ? String.format(Locale.ROOT, ", means of two runs each, which differ by up to %.0f%%", spread * 100)
+                : "";
     }
 
     /** How far the runs of a variant lie apart, relative to their mean; 0 with fewer than two runs. */
@@ -263,12 +267,9 @@ final class Report {
             double alo = rate(job, "at-least-once");
             double cost = 1 - eo / alo;
             double spread = Math.max(spread(job, "exactly-once"), spread(job, "at-least-once"));
-            boolean twoEach = runsOf(job, "exactly-once") > 1 && runsOf(job, "at-least-once") > 1;
             targets.add(new Target(job + ": price of exactly-once vs at-least-once", "<= 10% slower",
                     Double.isNaN(cost) ? "not measured" : String.format(Locale.ROOT, "%.1f%% (%s vs %s rec/s%s)", cost * 100,
-                            number(eo), number(alo), twoEach
-                                    ? String.format(Locale.ROOT, ", means of two runs each, which differ by up to %.0f%%", spread * 100)
-                                    : ""),
+                            number(eo), number(alo), pairsNote(job, "exactly-once", "at-least-once", spread)),
                     priceVerdict(cost, spread)));
         }
         targets.add(versusPeer("payments job vs the Flink SQL peer", "exactly-once"));
