@@ -93,7 +93,7 @@ final class FixedRate {
     private static Started start(JobRuns runs, String run, Duration interval) throws Exception {
         String requests = run + ".requests";
         runs.local().kafka().createTopics(2, List.of(requests));
-        PaymentsConfig config = runs.paymentsConfig(run, requests, interval);
+        PaymentsConfig config = runs.withOutputTopics(runs.paymentsConfig(run, requests, interval));
         runs.truncate("payments");
         var env = runs.environment(config.job(), true);
         var connectors = PaymentsJob.Connectors.of(config, false, DeliveryGuarantee.EXACTLY_ONCE);

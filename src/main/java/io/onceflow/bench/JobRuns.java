@@ -151,7 +151,11 @@ final class JobRuns {
         overrides.put("topics.results", run + ".results");
         overrides.put("topics.completed", run + ".completed");
         overrides.put("topics.dead-letters", run + ".dlq");
-        PaymentsConfig config = PaymentsConfig.load(paymentsFile, overrides);
+        return PaymentsConfig.load(paymentsFile, overrides);
+    }
+
+    /** {@code config} with its output topics created, for a run of the whole payments job. */
+    PaymentsConfig withOutputTopics(PaymentsConfig config) throws Exception {
         local.kafka().createTopics(2, List.of(config.topics().results(), config.topics().completed(), config.topics().deadLetters()));
         return config;
     }
@@ -187,7 +191,7 @@ final class JobRuns {
     Run payments(String variant, Preload.Loaded input, DeliveryGuarantee guarantee, Duration checkpointInterval,
             boolean incremental, Duration timeout) throws Exception {
         String run = nextRunName("payments");
-        PaymentsConfig config = paymentsConfig(run, input.topic(), checkpointInterval);
+        PaymentsConfig config = withOutputTopics(paymentsConfig(run, input.topic(), checkpointInterval));
         truncate("payments");
         StreamExecutionEnvironment env = environment(config.job(), incremental);
         PaymentsJob.Connectors connectors = PaymentsJob.Connectors.of(config, false, guarantee);
