@@ -228,6 +228,27 @@ class GatewaySimulatorTest {
     }
 
     @Test
+    void forgottenKeyIsChargedAgainWithItsFirstAnswer() throws Exception {
+        GatewaySimulator simulator = start(GatewaySimulator.builder().seed(9).declineRate(0));
+        Answer first = post(simulator, "order-3", charge("order-3", 2500));
+
+        simulator.forgetKeys();
+        Answer again = post(simulator, "order-3", charge("order-3", 2500));
+        simulator.forgetKeys();
+        Answer otherAmount = post(simulator, "order-3", charge("order-3", 2600));
+
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(again.text()).isEqualTo(first.text());
+        assertThat(otherAmount.status()).isEqualTo(200);
+        assertThat(otherAmount.text()).isEqualTo(first.text());
+        GatewaySimulator.Stats stats = simulator.stats();
+        assertThat(stats.replays()).isZero();
+        assertThat(stats.rejected()).isZero();
+        assertThat(stats.approvedKeys()).isEqualTo(3);
+        assertThat(stats.approvedAmountMinor("EUR")).isEqualTo(2500 + 2500 + 2600);
+    }
+
+    @Test
     void sameKeyWithAnotherBodyIsRefusedWith422AndTheFirstAnswerStays() throws Exception {
         GatewaySimulator simulator = start(GatewaySimulator.builder().seed(9));
         Answer first = post(simulator, "order-2", charge("order-2", 2500));
