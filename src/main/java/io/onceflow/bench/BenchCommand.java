@@ -156,7 +156,9 @@ public final class BenchCommand implements Callable<Integer> {
         results.settings = String.format(Locale.ROOT,
                 "parallelism 2; RocksDB with %s of managed memory for both slots, incremental checkpoints every %d ms unless a row says otherwise; sinks exactly-once"
                         + " unless a row says otherwise; gateway simulator at zero latency, 4%% declines, %.0f%% transient errors;"
-                        + " %d customers, %d users; the jobs' shipped settings (jobs/payments.yaml, jobs/analytics.yaml) otherwise",
+                        + " %d customers, %d users; the jobs' shipped settings (jobs/payments.yaml, jobs/analytics.yaml) otherwise;"
+                        + " before each job's run the gateway simulator forgets the idempotency keys of the runs before it and the JVM"
+                        + " collects their garbage (a full collection), so that no run pays for another's",
                 managedMemory, checkpointInterval.toMillis(), gatewayErrors * 100, customers, users)
                 + (warmUpRecords > 0 ? "" : "; no warm-up run: the first run pays for class loading and JIT compilation");
         out.printf("onceflow bench: %s, %d cores, %s memory; load average %s%n",

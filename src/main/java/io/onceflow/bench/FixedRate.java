@@ -91,6 +91,7 @@ final class FixedRate {
     private record Started(PaymentsConfig config, PaymentsJob.Connectors connectors, JobClient client) {}
 
     private static Started start(JobRuns runs, String run, Duration interval) throws Exception {
+        runs.startClean();
         String requests = run + ".requests";
         runs.local().kafka().createTopics(2, List.of(requests));
         PaymentsConfig config = runs.withOutputTopics(runs.paymentsConfig(run, requests, interval));
