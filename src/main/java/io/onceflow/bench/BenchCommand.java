@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -213,31 +214,16 @@ public final class BenchCommand implements Callable<Integer> {
                 List<String> warmUps = new ArrayList<>();
 
                 // 1. Throughput, payments.
-                AtomicReference<Preload.Loaded> paymentsWarmUp = new AtomicReference<>();
-                if (withPayments && warmUpRecords > 0) {
-                    attempt(results, out, "payments warm-up", () -> {
-                        Preload.Loaded input = Preload.payments(kafka, warmUpRequests, new PaymentWorkload(6, customers, Instant.now()), warmUpRecords);
-                        paymentsWarmUp.set(input);
-                        warmUps.add(warmUp(out, "payments", "requests/s", (variant, guarantee) ->
-                                runs.payments(variant, input, guarantee, checkpointInterval, true, timeout)));
-                    });
-                }
-                if (withPayments && !skip.contains(Part.ceiling)) {
-                    attempt(results, out, "payments ceiling", () -> {
-                        results.add(Ceiling.run(kafka, requests, paymentRecords, Ceiling.paymentDecoder()), "payments", results.payments);
-                        Report.print(out, results.rows.get(results.rows.size() - 1));
-                    });
-                }
-                if (withPayments) {
-                    guaranteesInTurn(results, out, "payments", (variant, guarantee) ->
-                            runs.payments(variant, results.payments, guarantee, checkpointInterval, true, timeout));
-                }
+                Preload.Loaded paymentsWarmUp = !withPayments ? null : throughput(results, out, warmUps, kafka,
+                        new JobPart("payments", "requests/s", results.payments, Ceiling.paymentDecoder(),
+                                () -> Preload.payments(kafka, warmUpRequests, new PaymentWorkload(6, customers, Instant.now()), warmUpRecords),
+                                (variant, input, guarantee) -> runs.payments(variant, input, guarantee, checkpointInterval, true, timeout)));
                 boolean withPeer = withPayments && !skip.contains(Part.sql_peer);
-                if (withPeer && paymentsWarmUp.get() != null) {
+                if (withPeer && paymentsWarmUp != null) {
                     // The peer's code is not the job's: without rounds of its own its JIT compilation
                     // fell in its measured run (10 us of its 42 us per record, docs/benchmarks-profile.md).
                     attempt(results, out, "Flink SQL peer warm-up", () -> warmUps.add(warmUp(out, SqlPeer.VARIANT, "requests/s",
-                            (variant, guarantee) -> SqlPeer.run(runs, paymentsWarmUp.get(), variant, checkpointInterval, timeout))));
+                            (variant, guarantee) -> SqlPeer.run(runs, paymentsWarmUp, variant, checkpointInterval, timeout))));
                 }
                 if (withPayments) {
                     peersInTurn(results, out, withPeer, !skip.contains(Part.peer_work),
@@ -279,23 +265,12 @@ public final class BenchCommand implements Callable<Integer> {
                 }
 
                 // 5. Throughput, analytics, after every part of payments but recovery.
-                if (withAnalytics && warmUpRecords > 0) {
-                    attempt(results, out, "analytics warm-up", () -> {
-                        Preload.Loaded input = Preload.analytics(kafka, warmUpEvents,
-                                new AnalyticsWorkload(7, users, Instant.now(), Duration.ofMillis(10)), warmUpRecords);
-                        warmUps.add(warmUp(out, "analytics", "events/s", (variant, guarantee) ->
-                                runs.analytics(variant, input, guarantee, checkpointInterval, true, timeout)));
-                    });
-                }
                 if (withAnalytics) {
-                    if (!skip.contains(Part.ceiling)) {
-                        attempt(results, out, "analytics ceiling", () -> {
-                            results.add(Ceiling.run(kafka, events, eventRecords, Ceiling.jsonDecoder()), "analytics", results.analytics);
-                            Report.print(out, results.rows.get(results.rows.size() - 1));
-                        });
-                    }
-                    guaranteesInTurn(results, out, "analytics", (variant, guarantee) ->
-                            runs.analytics(variant, results.analytics, guarantee, checkpointInterval, true, timeout));
+                    throughput(results, out, warmUps, kafka,
+                            new JobPart("analytics", "events/s", results.analytics, Ceiling.jsonDecoder(),
+                                    () -> Preload.analytics(kafka, warmUpEvents,
+                                            new AnalyticsWorkload(7, users, Instant.now(), Duration.ofMillis(10)), warmUpRecords),
+                                    (variant, input, guarantee) -> runs.analytics(variant, input, guarantee, checkpointInterval, true, timeout)));
                 }
                 out.println();
                 if (!warmUps.isEmpty()) {
@@ -362,6 +337,38 @@ public final class BenchCommand implements Callable<Integer> {
 
     private interface Step {
         void run() throws Exception;
+    }
+
+    /** One job's throughput part: what it drains, how its ceiling decodes it, and its runs. */
+    private record JobPart(String job, String unit, Preload.Loaded input, Predicate<byte[]> ceilingDecoder,
+            Callable<Preload.Loaded> warmUpInput, JobRunOver run) {}
+
+    private interface JobRunOver {
+        JobRuns.Run drain(String variant, Preload.Loaded input, DeliveryGuarantee guarantee) throws Exception;
+    }
+
+    /**
+     * A job's warm-up rounds over a topic of their own, its ceiling, then its runs in turn over its
+     * input. Returns the warm-up rounds' input, or null if none ran.
+     */
+    private Preload.Loaded throughput(Report results, PrintWriter out, List<String> warmUps, String kafka, JobPart part) {
+        AtomicReference<Preload.Loaded> warmedUpOn = new AtomicReference<>();
+        if (warmUpRecords > 0) {
+            attempt(results, out, part.job() + " warm-up", () -> {
+                Preload.Loaded rounds = part.warmUpInput().call();
+                warmedUpOn.set(rounds);
+                warmUps.add(warmUp(out, part.job(), part.unit(), (variant, guarantee) -> part.run().drain(variant, rounds, guarantee)));
+            });
+        }
+        if (!skip.contains(Part.ceiling)) {
+            attempt(results, out, part.job() + " ceiling", () -> {
+                results.add(Ceiling.run(kafka, part.input().topic(), part.input().records(), part.ceilingDecoder()),
+                        part.job(), part.input());
+                Report.print(out, results.rows.get(results.rows.size() - 1));
+            });
+        }
+        guaranteesInTurn(results, out, part.job(), (variant, guarantee) -> part.run().drain(variant, part.input(), guarantee));
+        return warmedUpOn.get();
     }
 
     private interface JobRun {
