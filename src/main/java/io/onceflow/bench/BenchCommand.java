@@ -28,7 +28,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
@@ -223,12 +222,15 @@ public final class BenchCommand implements Callable<Integer> {
                     // The peer's code is not the job's: without rounds of its own its JIT compilation
                     // fell in its measured run (10 us of its 42 us per record, docs/benchmarks-profile.md).
                     attempt(results, out, "Flink SQL peer warm-up", () -> warmUps.add(warmUp(out, SqlPeer.VARIANT, "requests/s",
-                            (variant, guarantee) -> SqlPeer.run(runs, paymentsWarmUp, variant, checkpointInterval, timeout))));
+                            variant -> SqlPeer.run(runs, paymentsWarmUp, variant, checkpointInterval, timeout))));
                 }
                 if (withPayments) {
-                    peersInTurn(results, out, withPeer, !skip.contains(Part.peer_work),
-                            variant -> SqlPeer.run(runs, results.payments, variant, checkpointInterval, timeout),
-                            variant -> PeerWork.run(runs, results.payments, variant, checkpointInterval, timeout));
+                    // The peer, the job's operators on the peer's work twice, the peer again.
+                    inTurn(results, out, "payments",
+                            withPeer ? new Variant(SqlPeer.VARIANT,
+                                    variant -> SqlPeer.run(runs, results.payments, variant, checkpointInterval, timeout)) : null,
+                            skip.contains(Part.peer_work) ? null : new Variant(PeerWork.VARIANT,
+                                    variant -> PeerWork.run(runs, results.payments, variant, checkpointInterval, timeout)));
                 }
                 out.println();
 
@@ -312,12 +314,12 @@ public final class BenchCommand implements Callable<Integer> {
      * the JIT compilers took less than {@code --warm-up-jit-share} of a round's CPU or {@code
      * --warm-up-rounds} rounds ran. Returns what the report's settings say about it.
      */
-    private String warmUp(PrintWriter out, String job, String unit, JobRun round) throws Exception {
+    private String warmUp(PrintWriter out, String job, String unit, VariantRun round) throws Exception {
         double jitShare = 1;
         int rounds = 0;
         while (rounds < warmUpRounds && jitShare * 100 >= warmUpJitShare) {
             rounds++;
-            JobRuns.Run run = round.drain("warm-up", DeliveryGuarantee.EXACTLY_ONCE);
+            JobRuns.Run run = round.drain("warm-up");
             jitShare = run.jitShare();
             out.printf(Locale.ROOT, "%s warm-up round %d (not reported): %,d records, %,.0f %s; JIT compilers %.0f%% of the CPU%n",
                     job, rounds, run.input().records(), run.rate(), unit, jitShare * 100);
@@ -357,7 +359,8 @@ public final class BenchCommand implements Callable<Integer> {
             attempt(results, out, part.job() + " warm-up", () -> {
                 Preload.Loaded rounds = part.warmUpInput().call();
                 warmedUpOn.set(rounds);
-                warmUps.add(warmUp(out, part.job(), part.unit(), (variant, guarantee) -> part.run().drain(variant, rounds, guarantee)));
+                warmUps.add(warmUp(out, part.job(), part.unit(),
+                        variant -> part.run().drain(variant, rounds, DeliveryGuarantee.EXACTLY_ONCE)));
             });
         }
         if (!skip.contains(Part.ceiling)) {
@@ -367,58 +370,41 @@ public final class BenchCommand implements Callable<Integer> {
                 Report.print(out, results.rows.get(results.rows.size() - 1));
             });
         }
-        guaranteesInTurn(results, out, part.job(), (variant, guarantee) -> part.run().drain(variant, part.input(), guarantee));
+        // Exactly-once, at-least-once twice, exactly-once again.
+        inTurn(results, out, part.job(),
+                new Variant("exactly-once", variant -> part.run().drain(variant, part.input(), DeliveryGuarantee.EXACTLY_ONCE)),
+                skip.contains(Part.at_least_once) ? null : new Variant("at-least-once",
+                        variant -> part.run().drain(variant, part.input(), DeliveryGuarantee.AT_LEAST_ONCE)));
         return warmedUpOn.get();
-    }
-
-    private interface JobRun {
-        JobRuns.Run drain(String variant, DeliveryGuarantee guarantee) throws Exception;
-    }
-
-    /**
-     * A job exactly-once; then, unless at-least-once is skipped, at-least-once twice and
-     * exactly-once again: A B B A, since the JIT is still compiling minutes into the bench and
-     * whichever variant ran second alone would run on faster code.
-     */
-    private void guaranteesInTurn(Report results, PrintWriter out, String job, JobRun run) {
-        List<Map.Entry<String, DeliveryGuarantee>> order = skip.contains(Part.at_least_once)
-                ? List.of(Map.entry("exactly-once", DeliveryGuarantee.EXACTLY_ONCE))
-                : List.of(
-                        Map.entry("exactly-once", DeliveryGuarantee.EXACTLY_ONCE),
-                        Map.entry("at-least-once", DeliveryGuarantee.AT_LEAST_ONCE),
-                        Map.entry(Report.repeat("at-least-once"), DeliveryGuarantee.AT_LEAST_ONCE),
-                        Map.entry(Report.repeat("exactly-once"), DeliveryGuarantee.EXACTLY_ONCE));
-        for (var variant : order) {
-            attempt(results, out, job + " " + variant.getKey(),
-                    () -> addRun(results, out, run.drain(variant.getKey(), variant.getValue())));
-        }
     }
 
     private interface VariantRun {
         JobRuns.Run drain(String variant) throws Exception;
     }
 
+    /** A variant's name in the report, and one run of it under that name. */
+    private record Variant(String name, VariantRun run) {}
+
     /**
-     * The Flink SQL peer and the job's operators on the peer's work, each on its own when the
-     * other is skipped, else in turn as {@link #guaranteesInTurn} runs the delivery guarantees:
-     * peer, peer's work twice, peer again.
+     * Two variants in turn, A B B A ({@link Report#repeat} names the second runs), since the JIT
+     * is still compiling minutes into the bench and whichever variant ran second alone would run
+     * on faster code; the targets take each pair's mean. Either variant alone (the other null)
+     * runs once.
      */
-    private static void peersInTurn(Report results, PrintWriter out, boolean withPeer, boolean withPeerWork,
-            VariantRun peer, VariantRun peerWork) {
-        List<Map.Entry<String, VariantRun>> order = new ArrayList<>();
-        if (withPeer) {
-            order.add(Map.entry(SqlPeer.VARIANT, peer));
+    private static void inTurn(Report results, PrintWriter out, String job, Variant first, Variant second) {
+        List<Variant> order = new ArrayList<>();
+        if (first != null) {
+            order.add(first);
         }
-        if (withPeerWork) {
-            order.add(Map.entry(PeerWork.VARIANT, peerWork));
+        if (second != null) {
+            order.add(second);
         }
-        if (withPeer && withPeerWork) {
-            order.add(Map.entry(Report.repeat(PeerWork.VARIANT), peerWork));
-            order.add(Map.entry(Report.repeat(SqlPeer.VARIANT), peer));
+        if (first != null && second != null) {
+            order.add(new Variant(Report.repeat(second.name()), second.run()));
+            order.add(new Variant(Report.repeat(first.name()), first.run()));
         }
-        for (var variant : order) {
-            attempt(results, out, "payments " + variant.getKey(),
-                    () -> addRun(results, out, variant.getValue().drain(variant.getKey())));
+        for (Variant variant : order) {
+            attempt(results, out, job + " " + variant.name(), () -> addRun(results, out, variant.run().drain(variant.name())));
         }
     }
 
