@@ -366,7 +366,7 @@ class PaymentsExactlyOnceITCase {
                     assertThat(result.getOriginal().getStatus()).isEqualTo(decision.getStatus());
                     assertThat(result.getOriginal().getGatewayReference()).isEqualTo(decision.getGatewayReference());
                     assertThat(request.getAmountMinor()).isEqualTo(decidedRequest.getAmountMinor());
-                } else if ("idempotency_key_reused".equals(result.getReason())) {
+                } else if (PaymentAuthorizer.KEY_REUSED.equals(result.getReason())) {
                     assertThat(request.getAmountMinor()).isNotEqualTo(decidedRequest.getAmountMinor());
                 }
             }
@@ -491,7 +491,7 @@ class PaymentsExactlyOnceITCase {
     private static boolean isDecision(PaymentResult result) {
         return result.getStatus() != PaymentStatus.DUPLICATE
                 && result.getStatus() != PaymentStatus.FAILED
-                && !"idempotency_key_reused".equals(result.getReason());
+                && !PaymentAuthorizer.KEY_REUSED.equals(result.getReason());
     }
 
     private static void expectDecision(PaymentResult decision, PaymentWorkload.Generated request, GatewaySimulator gateway) {
