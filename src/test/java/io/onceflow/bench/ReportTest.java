@@ -24,6 +24,12 @@ class ReportTest {
         report.rows.add(row(job, Report.repeat("exactly-once"), exactlyOnceAgain, true));
     }
 
+    private static void assertTarget(Report report, String what, String measured, Boolean met) {
+        Report.Target target = target(report, what);
+        assertThat(target.measured()).as(what).isEqualTo(measured);
+        assertThat(target.met()).as(what).isEqualTo(met);
+    }
+
     private static Report.Target target(Report report, String what) {
         return report.targets().stream().filter(t -> t.what().equals(what)).findFirst().orElseThrow();
     }
@@ -39,9 +45,8 @@ class ReportTest {
         assertThat(target(report, "payments job, exactly-once, gateway at zero latency").measured())
                 .isEqualTo("2,500 rec/s (mean of 2 runs)");
         // the two exactly-once runs lie 40% apart: more than the 10% the target allows
-        Report.Target price = target(report, "payments: price of exactly-once vs at-least-once");
-        assertThat(price.measured()).isEqualTo("21.9% (2,500 vs 3,200 rec/s, means of two runs each, which differ by up to 40%)");
-        assertThat(price.met()).isNull();
+        assertTarget(report, "payments: price of exactly-once vs at-least-once",
+                "21.9% (2,500 vs 3,200 rec/s, means of two runs each, which differ by up to 40%)", null);
     }
 
     @Test
@@ -50,12 +55,10 @@ class ReportTest {
         inTurn(report, "payments", 2_700, 3_300, 3_500, 2_900);
         inTurn(report, "analytics", 7_600, 8_000, 8_200, 7_800);
 
-        Report.Target payments = target(report, "payments: price of exactly-once vs at-least-once");
-        assertThat(payments.measured()).isEqualTo("17.6% (2,800 vs 3,400 rec/s, means of two runs each, which differ by up to 7%)");
-        assertThat(payments.met()).isFalse();
-        Report.Target analytics = target(report, "analytics: price of exactly-once vs at-least-once");
-        assertThat(analytics.measured()).isEqualTo("4.9% (7,700 vs 8,100 rec/s, means of two runs each, which differ by up to 3%)");
-        assertThat(analytics.met()).isTrue();
+        assertTarget(report, "payments: price of exactly-once vs at-least-once",
+                "17.6% (2,800 vs 3,400 rec/s, means of two runs each, which differ by up to 7%)", false);
+        assertTarget(report, "analytics: price of exactly-once vs at-least-once",
+                "4.9% (7,700 vs 8,100 rec/s, means of two runs each, which differ by up to 3%)", true);
     }
 
     @Test
@@ -67,9 +70,8 @@ class ReportTest {
         report.rows.add(row("analytics", Report.repeat("exactly-once"), 7_800, true));
 
         assertThat(report.rate("analytics", "at-least-once")).isEqualTo(8_400);
-        Report.Target price = target(report, "analytics: price of exactly-once vs at-least-once");
-        assertThat(price.measured()).isEqualTo("6.0% (7,900 vs 8,400 rec/s)");
-        assertThat(price.met()).isTrue();
+        assertTarget(report, "analytics: price of exactly-once vs at-least-once",
+                "6.0% (7,900 vs 8,400 rec/s)", true);
 
         // drained, but every output appeared in one step: no rate
         report.rows.add(row("payments", PeerWork.VARIANT, Double.NaN, true));
@@ -82,9 +84,8 @@ class ReportTest {
         Report report = new Report();
         inTurn(report, "payments", 20_000, 19_600, 20_000, 20_500);
 
-        Report.Target price = target(report, "payments: price of exactly-once vs at-least-once");
-        assertThat(price.measured()).isEqualTo("-2.3% (20,250 vs 19,800 rec/s, means of two runs each, which differ by up to 2%)");
-        assertThat(price.met()).isTrue();
+        assertTarget(report, "payments: price of exactly-once vs at-least-once",
+                "-2.3% (20,250 vs 19,800 rec/s, means of two runs each, which differ by up to 2%)", true);
         assertThat(target(report, "analytics: price of exactly-once vs at-least-once").measured()).isEqualTo("not measured");
     }
 
@@ -95,12 +96,10 @@ class ReportTest {
         report.rows.add(row("payments", SqlPeer.VARIANT, 42_000, true));
         report.rows.add(row("payments", PeerWork.VARIANT, 50_400, true));
 
-        Report.Target job = target(report, "payments job vs the Flink SQL peer");
-        assertThat(job.measured()).isEqualTo("0.50x (21,000 vs 42,000 rec/s)");
-        assertThat(job.met()).isFalse();
-        Report.Target sameWork = target(report, "the job's operators on the peer's work vs the Flink SQL peer");
-        assertThat(sameWork.measured()).isEqualTo("1.20x (50,400 vs 42,000 rec/s)");
-        assertThat(sameWork.met()).isTrue();
+        assertTarget(report, "payments job vs the Flink SQL peer",
+                "0.50x (21,000 vs 42,000 rec/s)", false);
+        assertTarget(report, "the job's operators on the peer's work vs the Flink SQL peer",
+                "1.20x (50,400 vs 42,000 rec/s)", true);
         assertThat(report.markdown("chart.svg")).contains("| 1.20x |");
 
         report.rows.remove(report.rows.size() - 1);
@@ -115,9 +114,8 @@ class ReportTest {
         report.rows.add(row("payments", Report.repeat(PeerWork.VARIANT), 48_000, true));
         report.rows.add(row("payments", Report.repeat(SqlPeer.VARIANT), 44_000, true));
 
-        Report.Target sameWork = target(report, "the job's operators on the peer's work vs the Flink SQL peer");
-        assertThat(sameWork.measured()).isEqualTo("1.11x (50,000 vs 45,000 rec/s, means of two runs each, which differ by up to 8%)");
-        assertThat(sameWork.met()).isTrue();
+        assertTarget(report, "the job's operators on the peer's work vs the Flink SQL peer",
+                "1.11x (50,000 vs 45,000 rec/s, means of two runs each, which differ by up to 8%)", true);
 
         assertThat(Report.fasterVerdict(1.05, 0.08)).isNull();
         assertThat(Report.fasterVerdict(0.95, 0.08)).isNull();
